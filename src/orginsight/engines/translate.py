@@ -1,0 +1,379 @@
+"""Athena SQL in, engine SQL out: parse, bind parameters, find partition predicates.
+
+Queries are written once, in Athena's dialect (Trino). sqlglot parses them into a
+tree; parameters written ``:name`` are replaced in the tree by typed literal
+nodes (so a value is never parsed as SQL, and the generator escapes it); the
+predicates on ``account``, ``region``, ``timestamp`` and ``eventtime`` that
+apply to each reference of the ``cloudtrail`` table decide which files
+(locally) or partitions (on Athena) a query reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from orginsight.engines.schema import COLUMNS
+from orginsight.errors import ParameterError, QueryError
+
+DIALECT = "athena"
+TABLE = "cloudtrail"
+
+EVENTTIME_SLACK = timedelta(days=1)
+"""CloudTrail files are keyed by delivery time, which trails the event by up to
+about 15 minutes (CloudTrail User Guide, 2024): a file dated one day can hold
+events from just before midnight, so eventtime bounds widen by a day each side."""
+
+
+def parse(sql: str) -> exp.Expression:
+    """One Athena statement as a sqlglot tree; a syntax error says where."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+    except ParseError as e:
+        raise QueryError(f"cannot parse the SQL as Athena SQL: {e}", sql=sql) from e
+    if len(statements) != 1:
+        raise QueryError(f"expected one SQL statement, got {len(statements)}", sql=sql)
+    return statements[0]
+
+
+def placeholders(tree: exp.Expression) -> set[str]:
+    """Names of the ``:name`` parameters a query uses."""
+    return {p.name for p in tree.find_all(exp.Placeholder) if p.name}
+
+
+def literal(value: Any) -> exp.Expression:
+    """A typed SQL literal node for a Python value (the value is never parsed as SQL)."""
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        text = value.isoformat(sep=" ", timespec="milliseconds")
+        return exp.cast(exp.Literal.string(text), exp.DataType.build("timestamp"))
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("date"))
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return exp.Array(expressions=[literal(v) for v in value])
+    raise ParameterError(f"cannot bind a value of type {type(value).__name__}: {value!r}")
+
+
+def bind(tree: exp.Expression, params: Mapping[str, Any]) -> exp.Expression:
+    """Replace every ``:name`` in the tree by the literal of ``params[name]``.
+
+    A list bound inside ``IN (:name)`` expands to the list's items; an empty
+    list there makes the predicate false (``NOT IN`` true), as no value matches.
+    """
+    needed = placeholders(tree)
+    missing = sorted(needed - set(params))
+    if missing:
+        raise ParameterError(f"missing value for parameter(s): {', '.join(missing)}")
+    tree = tree.copy()
+    for node in list(tree.find_all(exp.Placeholder)):
+        if not node.name:
+            raise ParameterError("positional '?' parameters are not supported; write :name")
+        value = params[node.name]
+        parent = node.parent
+        if isinstance(parent, exp.In) and node.arg_key == "expressions" and isinstance(value, list | tuple | set):
+            items = [literal(v) for v in sorted(value, key=str)] if isinstance(value, set) else [literal(v) for v in value]
+            others = [e for e in parent.expressions if e is not node]
+            if not items and not others:
+                parent.replace(exp.false())
+                continue
+            parent.set("expressions", others + items)
+            continue
+        node.replace(literal(value))
+    return tree
+
+
+def to_sql(tree: exp.Expression, dialect: str) -> str:
+    return tree.sql(dialect=dialect)
+
+
+# --- partition predicates -------------------------------------------------------------------------
+
+
+@dataclass
+class PartitionFilter:
+    """The partitions one ``cloudtrail`` reference needs; ``None`` means unconstrained."""
+
+    accounts: set[str] | None = None
+    regions: set[str] | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+    has_partition_predicate: bool = False
+    has_eventtime_range: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def allows(self, account: str, region: str, day: date) -> bool:
+        if self.accounts is not None and account not in self.accounts:
+            return False
+        if self.regions is not None and region not in self.regions:
+            return False
+        if self.first_day is not None and day < self.first_day:
+            return False
+        return not (self.last_day is not None and day > self.last_day)
+
+    def narrow_days(self, first: date | None, last: date | None) -> None:
+        if first is not None:
+            self.first_day = first if self.first_day is None else max(self.first_day, first)
+        if last is not None:
+            self.last_day = last if self.last_day is None else min(self.last_day, last)
+
+
+def table_refs(tree: exp.Expression, table: str = TABLE) -> list[exp.Table]:
+    """Every reference to the ``cloudtrail`` table (not to a CTE that happens to share its name)."""
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    refs = []
+    for t in tree.find_all(exp.Table):
+        if t.name.lower() == table and t.name.lower() not in ctes:
+            refs.append(t)
+    return refs
+
+
+def _conjuncts(where: exp.Expression | None) -> list[exp.Expression]:
+    if where is None:
+        return []
+    node = where.this if isinstance(where, exp.Where) else where
+    return list(node.flatten()) if isinstance(node, exp.And) else [node]
+
+
+def _owning_select(ref: exp.Table) -> exp.Select | None:
+    node = ref.parent
+    while node is not None and not isinstance(node, exp.Select):
+        node = node.parent
+    return node
+
+
+def _column_of(node: exp.Expression, qualifiers: set[str]) -> str | None:
+    """The partition-relevant column a node names (``account``, ``eventtime``...), if it is one of this table's."""
+    node = _strip(node)
+    if isinstance(node, exp.Column) and (not node.table or node.table.lower() in qualifiers):
+        name = node.name.lower()
+        if name in {"account", "region", "timestamp", "eventtime", "recipientaccountid", "awsregion"}:
+            return name
+    if isinstance(node, exp.Anonymous | exp.StrToTime | exp.TimeStrToTime | exp.Cast | exp.TsOrDsToDate | exp.Date):
+        inner = _eventtime_arg(node, qualifiers)
+        if inner:
+            return "eventtime"
+    return None
+
+
+def _eventtime_arg(node: exp.Expression, qualifiers: set[str]) -> bool:
+    cols = [c for c in node.find_all(exp.Column)]
+    return len(cols) == 1 and cols[0].name.lower() == "eventtime" and (
+        not cols[0].table or cols[0].table.lower() in qualifiers
+    )
+
+
+def _strip(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
+_DAY = re.compile(r"^(\d{4})[/-](\d{2})[/-](\d{2})")
+
+
+def _constant(node: exp.Expression) -> Any:
+    """The Python value of a literal-ish node (string, number, timestamp literal), or raise ValueError."""
+    node = _strip(node)
+    if isinstance(node, exp.Literal):
+        return node.this if node.is_string else float(node.this)
+    if isinstance(node, exp.Cast | exp.TryCast) and isinstance(_strip(node.this), exp.Literal):
+        return _strip(node.this).this
+    if isinstance(node, exp.StrToTime | exp.TimeStrToTime | exp.Anonymous) and len(list(node.find_all(exp.Literal))) == 1:
+        if not list(node.find_all(exp.Column)):
+            return next(node.find_all(exp.Literal)).this
+    raise ValueError("not a constant")
+
+
+def _day_of(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    m = _DAY.match(value.strip())
+    if not m:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def partition_filter(ref: exp.Table) -> PartitionFilter:
+    """What the WHERE clause around one ``cloudtrail`` reference says about its partitions."""
+    pf = PartitionFilter()
+    select = _owning_select(ref)
+    if select is None:
+        return pf
+    qualifiers = {ref.alias_or_name.lower(), ref.name.lower()}
+    # Unqualified columns are this table's only when it is the select's single source.
+    sources = list(select.find_all(exp.Table))
+    if len([s for s in sources if _owning_select(s) is select]) > 1:
+        qualifiers_only = True
+    else:
+        qualifiers_only = False
+    for pred in _conjuncts(select.args.get("where")):
+        _apply(pf, pred, qualifiers, qualifiers_only)
+    return pf
+
+
+def _apply(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[str], qualified_only: bool) -> None:
+    pred = _strip(pred)
+
+    def col(n: exp.Expression) -> str | None:
+        n2 = _strip(n)
+        if qualified_only and isinstance(n2, exp.Column) and not n2.table:
+            return None
+        return _column_of(n2, qualifiers)
+
+    if isinstance(pred, exp.In) and not pred.args.get("query"):
+        name = col(pred.this)
+        if name in {"account", "region", "recipientaccountid", "awsregion"}:
+            try:
+                values = {str(_constant(v)) for v in pred.expressions}
+            except ValueError:
+                return
+            _set_members(pf, name, values)
+        elif name in {"timestamp", "eventtime"}:
+            try:
+                days = [_day_of(_constant(v)) for v in pred.expressions]
+            except ValueError:
+                return
+            if days and all(days):
+                slack = EVENTTIME_SLACK if name == "eventtime" else timedelta(0)
+                pf.narrow_days(min(days) - slack, max(days) + slack)
+                _mark(pf, name)
+        return
+    if isinstance(pred, exp.Between):
+        name = col(pred.this)
+        if name in {"timestamp", "eventtime"}:
+            try:
+                low, high = _day_of(_constant(pred.args["low"])), _day_of(_constant(pred.args["high"]))
+            except ValueError:
+                return
+            slack = EVENTTIME_SLACK if name == "eventtime" else timedelta(0)
+            pf.narrow_days(low - slack if low else None, high + slack if high else None)
+            if low or high:
+                _mark(pf, name)
+        return
+    ops = {exp.EQ: "=", exp.GTE: ">=", exp.GT: ">", exp.LTE: "<=", exp.LT: "<"}
+    flip = {"=": "=", ">=": "<=", ">": "<", "<=": ">=", "<": ">"}
+    op = ops.get(type(pred))
+    if op is None:
+        return
+    left, right = pred.this, pred.expression
+    name = col(left)
+    if name is None:
+        name, op = col(right), flip[op]
+        left, right = right, left
+    if name is None:
+        return
+    try:
+        value = _constant(right)
+    except ValueError:
+        return
+    if name in {"account", "region", "recipientaccountid", "awsregion"}:
+        if op == "=":
+            _set_members(pf, name, {str(value)})
+        return
+    day = _day_of(value)
+    if day is None:
+        return
+    slack = EVENTTIME_SLACK if name == "eventtime" else timedelta(0)
+    if op == "=":
+        pf.narrow_days(day - slack, day + slack)
+    elif op in {">=", ">"}:
+        pf.narrow_days(day - slack, None)
+    else:
+        pf.narrow_days(None, day + slack)
+    _mark(pf, name)
+
+
+def _set_members(pf: PartitionFilter, name: str, values: set[str]) -> None:
+    # recipientaccountid / awsregion equal the partition values in an organization trail.
+    if name in {"account", "recipientaccountid"}:
+        pf.accounts = values if pf.accounts is None else pf.accounts & values
+        pf.has_partition_predicate |= name == "account"
+    else:
+        pf.regions = values if pf.regions is None else pf.regions & values
+        pf.has_partition_predicate |= name == "region"
+
+
+def _mark(pf: PartitionFilter, name: str) -> None:
+    if name == "timestamp":
+        pf.has_partition_predicate = True
+    else:
+        pf.has_eventtime_range = True
+
+
+# --- columns a query uses ---------------------------------------------------------------------------
+
+
+def columns_used(tree: exp.Expression) -> list[str] | None:
+    """The ``cloudtrail`` columns a query names, or ``None`` when it needs them all (``SELECT *``)."""
+    if any(isinstance(s, exp.Star) for s in tree.find_all(exp.Star)):
+        return None
+    names = set()
+    for c in tree.find_all(exp.Column):
+        names.add(c.name.lower())
+        # useridentity.arn parses as column "arn" of table "useridentity": keep the struct.
+        if c.table:
+            names.add(c.table.lower())
+        for part in c.parts:
+            names.add(part.name.lower())
+    for d in tree.find_all(exp.Dot):
+        for ident in d.find_all(exp.Identifier):
+            names.add(ident.name.lower())
+    return [c for c in COLUMNS if c in names]
+
+
+# --- cost guard (Athena) -----------------------------------------------------------------------------
+
+
+def add_timestamp_predicates(tree: exp.Expression) -> tuple[exp.Expression, list[str], list[str]]:
+    """For each ``cloudtrail`` reference with an eventtime range but no partition predicate,
+    add the matching ``timestamp BETWEEN`` predicate. Returns the tree, notes, and the
+    references that have neither (a full scan)."""
+    tree = tree.copy()
+    notes: list[str] = []
+    unbounded: list[str] = []
+    for ref in table_refs(tree):
+        pf = partition_filter(ref)
+        if pf.has_partition_predicate:
+            continue
+        if not (pf.has_eventtime_range and (pf.first_day or pf.last_day)):
+            unbounded.append(ref.alias_or_name)
+            continue
+        select = _owning_select(ref)
+        qualifier = ref.alias_or_name
+        column = exp.column("timestamp", table=qualifier if select and _many_sources(select) else None, quoted=True)
+        first = (pf.first_day or date(2000, 1, 1)).strftime("%Y/%m/%d")
+        last = (pf.last_day or date(2100, 1, 1)).strftime("%Y/%m/%d")
+        predicate = exp.Between(this=column, low=exp.Literal.string(first), high=exp.Literal.string(last))
+        select.where(predicate, append=True, copy=False)
+        notes.append(f"added partition predicate timestamp BETWEEN '{first}' AND '{last}' "
+                     f"(from the eventtime range on {qualifier})")
+    return tree, notes, unbounded
+
+
+def _many_sources(select: exp.Select) -> bool:
+    return len([s for s in select.find_all(exp.Table) if _owning_select(s) is select]) > 1
+
+
+def renamed(ref: exp.Table, name: str) -> exp.Table:
+    """The same table reference pointing at ``name``, keeping the alias queries qualify columns with."""
+    alias = ref.alias_or_name
+    return exp.Table(this=exp.to_identifier(name, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(alias)))
