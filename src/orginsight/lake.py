@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from orginsight.engines import translate
 from orginsight.errors import LakeError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Lake:

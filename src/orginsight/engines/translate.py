@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlglot
@@ -58,7 +58,7 @@ def literal(value: Any) -> exp.Expression:
         return exp.Literal.number(value)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         text = value.isoformat(sep=" ", timespec="milliseconds")
         return exp.cast(exp.Literal.string(text), exp.DataType.build("timestamp"))
     if isinstance(value, date):
@@ -164,10 +164,10 @@ def _column_of(node: exp.Expression, qualifiers: set[str]) -> str | None:
         name = node.name.lower()
         if name in {"account", "region", "timestamp", "eventtime", "recipientaccountid", "awsregion"}:
             return name
-    if isinstance(node, exp.Anonymous | exp.StrToTime | exp.TimeStrToTime | exp.Cast | exp.TsOrDsToDate | exp.Date):
-        inner = _eventtime_arg(node, qualifiers)
-        if inner:
-            return "eventtime"
+    # from_iso8601_timestamp(eventtime), date(...), CAST(...), date_trunc(...): a day bound on the
+    # result is a day bound on eventtime (a non-date result simply fails to read as a day later).
+    if isinstance(node, exp.Func) and _eventtime_arg(node, qualifiers):
+        return "eventtime"
     return None
 
 
@@ -194,10 +194,18 @@ def _constant(node: exp.Expression) -> Any:
         return node.this if node.is_string else float(node.this)
     if isinstance(node, exp.Cast | exp.TryCast) and isinstance(_strip(node.this), exp.Literal):
         return _strip(node.this).this
-    if isinstance(node, exp.StrToTime | exp.TimeStrToTime | exp.Anonymous) and len(list(node.find_all(exp.Literal))) == 1:
-        if not list(node.find_all(exp.Column)):
-            return next(node.find_all(exp.Literal)).this
+    literals = list(node.find_all(exp.Literal))
+    if (isinstance(node, exp.StrToTime | exp.TimeStrToTime | exp.Anonymous) and len(literals) == 1
+            and not list(node.find_all(exp.Column))):
+        return literals[0].this
     raise ValueError("not a constant")
+
+
+def _day_or_none(node: exp.Expression) -> date | None:
+    try:
+        return _day_of(_constant(node))
+    except ValueError:
+        return None
 
 
 def _day_of(value: Any) -> date | None:
@@ -220,13 +228,9 @@ def partition_filter(ref: exp.Table) -> PartitionFilter:
         return pf
     qualifiers = {ref.alias_or_name.lower(), ref.name.lower()}
     # Unqualified columns are this table's only when it is the select's single source.
-    sources = list(select.find_all(exp.Table))
-    if len([s for s in sources if _owning_select(s) is select]) > 1:
-        qualifiers_only = True
-    else:
-        qualifiers_only = False
+    qualified_only = _many_sources(select)
     for pred in _conjuncts(select.args.get("where")):
-        _apply(pf, pred, qualifiers, qualifiers_only)
+        _apply(pf, pred, qualifiers, qualified_only)
     return pf
 
 
@@ -260,10 +264,7 @@ def _apply(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[str], qual
     if isinstance(pred, exp.Between):
         name = col(pred.this)
         if name in {"timestamp", "eventtime"}:
-            try:
-                low, high = _day_of(_constant(pred.args["low"])), _day_of(_constant(pred.args["high"]))
-            except ValueError:
-                return
+            low, high = _day_or_none(pred.args["low"]), _day_or_none(pred.args["high"])
             slack = EVENTTIME_SLACK if name == "eventtime" else timedelta(0)
             pf.narrow_days(low - slack if low else None, high + slack if high else None)
             if low or high:
@@ -324,7 +325,8 @@ def _mark(pf: PartitionFilter, name: str) -> None:
 
 def columns_used(tree: exp.Expression) -> list[str] | None:
     """The ``cloudtrail`` columns a query names, or ``None`` when it needs them all (``SELECT *``)."""
-    if any(isinstance(s, exp.Star) for s in tree.find_all(exp.Star)):
+    # SELECT * or t.* needs every column; count(*) needs none.
+    if any(isinstance(s.parent, exp.Select | exp.Column) for s in tree.find_all(exp.Star)):
         return None
     names = set()
     for c in tree.find_all(exp.Column):
@@ -360,12 +362,15 @@ def add_timestamp_predicates(tree: exp.Expression) -> tuple[exp.Expression, list
         select = _owning_select(ref)
         qualifier = ref.alias_or_name
         column = exp.column("timestamp", table=qualifier if select and _many_sources(select) else None, quoted=True)
-        first = (pf.first_day or date(2000, 1, 1)).strftime("%Y/%m/%d")
-        last = (pf.last_day or date(2100, 1, 1)).strftime("%Y/%m/%d")
-        predicate = exp.Between(this=column, low=exp.Literal.string(first), high=exp.Literal.string(last))
+        bounds = []
+        if pf.first_day:
+            bounds.append(exp.GTE(this=column.copy(), expression=exp.Literal.string(pf.first_day.strftime("%Y/%m/%d"))))
+        if pf.last_day:
+            bounds.append(exp.LTE(this=column.copy(), expression=exp.Literal.string(pf.last_day.strftime("%Y/%m/%d"))))
+        predicate = exp.and_(*bounds)
         select.where(predicate, append=True, copy=False)
-        notes.append(f"added partition predicate timestamp BETWEEN '{first}' AND '{last}' "
-                     f"(from the eventtime range on {qualifier})")
+        notes.append(f"added partition predicate {predicate.sql(dialect=DIALECT)} "
+                     f"(from the eventtime range on {qualifier}, a day of slack each side)")
     return tree, notes, unbounded
 
 

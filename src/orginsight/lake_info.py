@@ -1,0 +1,64 @@
+"""What a local lake holds: files and records per account and region, and the files that cannot be read."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from orginsight.errors import LakeError
+
+
+@dataclass
+class LakeInfo:
+    """Counts per account and region (``partitions``) and every unreadable file with its reason."""
+
+    root: Path
+    partitions: pd.DataFrame
+    bad_files: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return int(self.partitions["records"].sum()) if len(self.partitions) else 0
+
+    @property
+    def files(self) -> int:
+        return int(self.partitions["files"].sum()) if len(self.partitions) else 0
+
+    def render(self) -> str:
+        lines = [f"lake {self.root}: {self.records:,} CloudTrail records in {self.files:,} readable file(s)"]
+        if len(self.partitions):
+            with pd.option_context("display.width", 160, "display.max_rows", 500):
+                lines.append(self.partitions.to_string(index=False))
+        if self.bad_files:
+            lines.append(f"{len(self.bad_files)} unreadable file(s), left out of every query:")
+            lines += [f"  {b['file']}: {b['error']}" for b in self.bad_files]
+        return "\n".join(lines)
+
+
+def lake_info(path: str | os.PathLike[str]) -> LakeInfo:
+    """Check every CloudTrail file of the lake once (cached) and count what it holds."""
+    from orginsight.engines.local import LocalEngine
+
+    root = Path(path)
+    if not root.is_dir():
+        raise LakeError(f"no lake at {root}")
+    engine = LocalEngine(root)
+    files = engine.files()
+    good, bad = engine.check(files)
+    rows = [
+        {"account": f.account, "region": f.region, "day": f.day, "records": engine.checks.verdicts[f.path].records,
+         "bytes": f.size}
+        for f in good
+    ]
+    frame = pd.DataFrame(rows, columns=["account", "region", "day", "records", "bytes"])
+    partitions = (
+        frame.groupby(["account", "region"], as_index=False)
+        .agg(files=("records", "size"), records=("records", "sum"), bytes=("bytes", "sum"),
+             first_day=("day", "min"), last_day=("day", "max"))
+        if len(frame)
+        else pd.DataFrame(columns=["account", "region", "files", "records", "bytes", "first_day", "last_day"])
+    )
+    return LakeInfo(root=root, partitions=partitions, bad_files=bad)

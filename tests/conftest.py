@@ -1,0 +1,41 @@
+"""Fixtures shared by the whole suite: where the real sample data lives, and lakes built from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def shared_data_dir(*parts: str) -> Path:
+    """A folder of the real public samples in ../shared/data, or skip the test saying why."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real sample data absent: {path} (the project's ../shared/data folder is not beside this clone)")
+    return path
+
+
+def count_source_records(path: Path) -> int:
+    """Records in a ``{"Records": [...]}`` file or a folder of them, counted with the json module."""
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    return sum(len(json.loads(f.read_text())["Records"]) for f in files)
+
+
+@pytest.fixture(scope="session")
+def real_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lake holding the Invictus Stratus, OTRF and trailscraper CloudTrail records."""
+    from orginsight.lake_import import import_files
+
+    sources = [
+        shared_data_dir("cloudtrail", "invictus-stratus"),
+        shared_data_dir("cloudtrail", "otrf-ec2-proxy-s3-exfil", "records.json"),
+        shared_data_dir("cloudtrail", "trailscraper"),
+    ]
+    root = tmp_path_factory.mktemp("real-lake")
+    report = import_files(sources, root)
+    assert not report.failures, report.summary()
+    return root

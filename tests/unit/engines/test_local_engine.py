@@ -1,0 +1,133 @@
+"""The local engine on small lakes written by the test: pruning, binding, bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from orginsight import Lake
+from orginsight.layout import cloudtrail_key
+
+ORG = "o-a1b2c3d4e5"
+ACCOUNTS = ["111122223333", "444455556666"]
+
+
+def record(account: str, when: datetime, name: str = "ListBuckets", **extra) -> dict:
+    return {
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "arn": f"arn:aws:iam::{account}:user/alice", "accountId": account,
+                         "accessKeyId": "AKIAEXAMPLE000000001", "userName": "alice"},
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": "s3.amazonaws.com",
+        "eventName": name,
+        "awsRegion": "eu-west-1",
+        "sourceIPAddress": "198.51.100.7",
+        "userAgent": "aws-cli/2.15.0",
+        "requestParameters": {"bucketName": "b1"},
+        "responseElements": None,
+        "requestID": "R1",
+        "eventID": f"{account}-{when.isoformat()}-{name}",
+        "readOnly": True,
+        "resources": [{"ARN": "arn:aws:s3:::b1", "accountId": account, "type": "AWS::S3::Bucket"}],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+        **extra,
+    }
+
+
+def write(root, account, when, records, raw: bytes | None = None, suffix=None):
+    path = root / cloudtrail_key(account, "eu-west-1", when, org_id=ORG, suffix=suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw if raw is not None else gzip.compress(json.dumps({"Records": records}).encode()))
+    return path
+
+
+@pytest.fixture(scope="module")
+def month_lake(tmp_path_factory):
+    """30 days x 2 accounts x 2 files a day x 3 records."""
+    root = tmp_path_factory.mktemp("month")
+    start = datetime(2024, 6, 1)
+    for d in range(30):
+        for account in ACCOUNTS:
+            for h in (3, 15):
+                when = start + timedelta(days=d, hours=h)
+                write(root, account, when, [record(account, when + timedelta(minutes=i)) for i in range(3)])
+    return root
+
+
+def test_counts_and_partition_columns(month_lake):
+    df = Lake.local(month_lake).sql(
+        "SELECT account, region, count(*) n, min(timestamp) first FROM cloudtrail GROUP BY 1, 2 ORDER BY 1")
+    assert df["n"].tolist() == [180, 180]
+    assert df["region"].tolist() == ["eu-west-1"] * 2 and df["first"].tolist() == ["2024/06/01"] * 2
+    assert df.attrs["stats"]["files_read"] == 120
+
+
+def test_a_one_day_query_reads_a_thirtieth_of_the_files(month_lake):
+    lake = Lake.local(month_lake)
+    df = lake.sql("SELECT count(*) n FROM cloudtrail WHERE timestamp = '2024/06/10'")
+    assert df["n"][0] == 12 and df.attrs["stats"]["files_read"] == 4
+    df = lake.sql("SELECT count(*) n FROM cloudtrail WHERE account = :a AND eventtime BETWEEN :s AND :e",
+                  a=ACCOUNTS[0], s="2024-06-10T00:00:00Z", e="2024-06-10T23:59:59Z")
+    assert df["n"][0] == 6
+    assert df.attrs["stats"]["files_read"] == 6  # the day, plus a day of slack each side, one account
+
+
+def test_an_injection_string_stays_a_string(month_lake):
+    df = Lake.local(month_lake).sql("SELECT count(*) n FROM cloudtrail WHERE eventname = :n", n="x' OR '1'='1")
+    assert df["n"][0] == 0
+
+
+def test_struct_array_and_json_columns_have_athenas_shape(month_lake):
+    df = Lake.local(month_lake).sql(
+        "SELECT useridentity.accesskeyid AS k, resources[1].arn AS arn, "
+        "json_extract_scalar(requestparameters, '$.bucketName') AS b, readonly, typeof(eventtime) AS t "
+        "FROM cloudtrail WHERE timestamp = '2024/06/01' LIMIT 1")
+    row = df.iloc[0].to_dict()
+    assert row == {"k": "AKIAEXAMPLE000000001", "arn": "arn:aws:s3:::b1", "b": "b1", "readonly": "true", "t": "VARCHAR"}
+
+
+BAD_INPUTS = {
+    "truncated gzip": lambda good: good[: len(good) // 2],
+    "not JSON": lambda good: gzip.compress(b"this is not json"),
+    "no Records": lambda good: gzip.compress(b'{"foo": [1, 2]}'),
+    "empty file": lambda good: b"",
+    "empty gzip": lambda good: gzip.compress(b""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_files_are_named_and_every_good_record_still_counts(tmp_path, case):
+    when = datetime(2024, 6, 1, 12)
+    good = gzip.compress(json.dumps({"Records": [record(ACCOUNTS[0], when)] * 4}).encode())
+    write(tmp_path, ACCOUNTS[0], when, None, raw=good, suffix="A" * 16)
+    write(tmp_path, ACCOUNTS[1], when, [record(ACCOUNTS[1], when), {"eventTime": "2024-06-01T12:00:00Z"}],
+          suffix="B" * 16)  # a record missing most fields still counts
+    bad = write(tmp_path, ACCOUNTS[0], when, None, raw=BAD_INPUTS[case](good), suffix="C" * 16)
+    with pytest.warns(UserWarning, match="unreadable"):
+        df = Lake.local(tmp_path).sql("SELECT count(*) n FROM cloudtrail")
+    assert df["n"][0] == 6
+    (entry,) = df.attrs["stats"]["bad_files"]
+    assert entry["file"] == str(bad) and entry["error"]
+
+
+def test_lake_info_lists_bad_files(tmp_path):
+    from orginsight.lake_info import lake_info
+
+    when = datetime(2024, 6, 1, 12)
+    write(tmp_path, ACCOUNTS[0], when, [record(ACCOUNTS[0], when)] * 2, suffix="A" * 16)
+    bad = write(tmp_path, ACCOUNTS[0], when, None, raw=b"\x1f\x8b\x08garbage", suffix="B" * 16)
+    info = lake_info(tmp_path)
+    assert info.records == 2 and info.files == 1
+    assert [b["file"] for b in info.bad_files] == [str(bad)]
+    assert "gzip" in info.bad_files[0]["error"] and str(bad) in info.render()
+
+
+def test_a_query_with_no_matching_file_returns_no_rows(month_lake):
+    df = Lake.local(month_lake).sql("SELECT eventname FROM cloudtrail WHERE timestamp = '2030/01/01'")
+    assert len(df) == 0 and list(df.columns) == ["eventname"]
