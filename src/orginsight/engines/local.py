@@ -209,11 +209,11 @@ class LocalEngine:
         return result
 
 
-def scan_sql(columns: list[str] | None, any_files: bool) -> str:
+def scan_sql(columns: dict[str, set[tuple[str, ...]] | None] | None, any_files: bool) -> str:
     """The DuckDB SELECT that stands for one reference of ``cloudtrail``: one row per record."""
-    data_cols = [c for c in (columns or schema.CLOUDTRAIL_FIELDS) if c in schema.CLOUDTRAIL_FIELDS]
-    if not data_cols:
-        data_cols = ["eventid"]
+    if columns is None:
+        columns = dict.fromkeys(schema.CLOUDTRAIL_FIELDS)
+    data_cols = {c: p for c, p in columns.items() if c in schema.CLOUDTRAIL_FIELDS} or {"eventid": None}
     spec = json.dumps(schema.json_spec(data_cols)).replace("'", "''")
     fields = ", ".join(schema.select_list(data_cols))
     partitions = (

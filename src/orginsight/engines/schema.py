@@ -95,18 +95,38 @@ def _lower_struct_sql(expr: str, spec: object) -> str:
     return expr
 
 
-def json_spec(columns: list[str]) -> dict[str, object]:
-    """The ``json_transform`` structure for one CloudTrail file, limited to ``columns``."""
-    return {"Records": [{CLOUDTRAIL_FIELDS[c][0]: CLOUDTRAIL_FIELDS[c][1] for c in columns}]}
+def pruned_spec(spec: object, paths: set[tuple[str, ...]] | None) -> object:
+    """``spec`` limited to the struct sub-paths a query reads (all of it for ``None``)."""
+    if paths is None or not isinstance(spec, dict):
+        return spec
+    wanted: dict[str, set[tuple[str, ...]] | None] = {}
+    for first, *rest in paths:
+        key = next((k for k in spec if k.lower() == first), None)
+        if key is None:
+            return spec  # an unknown field: keep the whole struct and let the engine name the error
+        if not rest:
+            wanted[key] = None
+        elif key not in wanted:
+            wanted[key] = {tuple(rest)}
+        elif wanted[key] is not None:
+            wanted[key].add(tuple(rest))  # type: ignore[union-attr]
+    return {k: pruned_spec(v, wanted[k]) for k, v in spec.items() if k in wanted}
 
 
-def select_list(columns: list[str], record: str = "r") -> list[str]:
+def _specs(columns: dict[str, set[tuple[str, ...]] | None]) -> dict[str, tuple[str, object]]:
+    return {c: (CLOUDTRAIL_FIELDS[c][0], pruned_spec(CLOUDTRAIL_FIELDS[c][1], p)) for c, p in columns.items()}
+
+
+def json_spec(columns: dict[str, set[tuple[str, ...]] | None]) -> dict[str, object]:
+    """The ``json_transform`` structure for one CloudTrail file, limited to what the query reads."""
+    return {"Records": [{key: spec for key, spec in _specs(columns).values()}]}
+
+
+def select_list(columns: dict[str, set[tuple[str, ...]] | None], record: str = "r") -> list[str]:
     """The view's select expressions: each data column from the transformed record, lower-cased."""
-    out = []
-    for c in columns:
-        key, spec = CLOUDTRAIL_FIELDS[c]
-        out.append(_lower_struct_sql(record + '."' + key + '"', spec) + f' AS "{c}"')
-    return out
+    return [
+        _lower_struct_sql(record + '."' + key + '"', spec) + f' AS "{c}"' for c, (key, spec) in _specs(columns).items()
+    ]
 
 
 ATHENA_TYPES: dict[str, str] = {}

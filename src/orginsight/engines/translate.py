@@ -323,23 +323,34 @@ def _mark(pf: PartitionFilter, name: str) -> None:
 # --- columns a query uses ---------------------------------------------------------------------------
 
 
-def columns_used(tree: exp.Expression) -> list[str] | None:
-    """The ``cloudtrail`` columns a query names, or ``None`` when it needs them all (``SELECT *``)."""
+def columns_used(tree: exp.Expression) -> dict[str, set[tuple[str, ...]] | None] | None:
+    """The ``cloudtrail`` columns a query names, each with the struct sub-paths it reads.
+
+    ``{"useridentity": {("arn",)}, "eventname": None}`` means only ``useridentity.arn``
+    and the whole ``eventname``; ``None`` for the whole map means every column
+    (``SELECT *``). Reading fewer fields is most of what makes a scan fast.
+    """
     # SELECT * or t.* needs every column; count(*) needs none.
     if any(isinstance(s.parent, exp.Select | exp.Column) for s in tree.find_all(exp.Star)):
         return None
-    names = set()
+    used: dict[str, set[tuple[str, ...]] | None] = {}
     for c in tree.find_all(exp.Column):
-        names.add(c.name.lower())
-        # useridentity.arn parses as column "arn" of table "useridentity": keep the struct.
-        if c.table:
-            names.add(c.table.lower())
-        for part in c.parts:
-            names.add(part.name.lower())
-    for d in tree.find_all(exp.Dot):
-        for ident in d.find_all(exp.Identifier):
-            names.add(ident.name.lower())
-    return [c for c in COLUMNS if c in names]
+        names = [p.name.lower() for p in c.parts]
+        node: exp.Expression = c
+        while isinstance(node.parent, exp.Dot) and node.arg_key == "this":  # a.b.c.d.e parses as Dot(Column)
+            names.append(node.parent.expression.name.lower())
+            node = node.parent
+        for i, name in enumerate(names):
+            if name not in COLUMNS:
+                continue
+            rest = tuple(names[i + 1 :])
+            if not rest:
+                used[name] = None
+            elif name not in used or used[name] is not None:
+                used.setdefault(name, set()).add(rest)  # type: ignore[union-attr]
+            break
+    # A name inside a JSON path or a lambda is not a column; unknown names are left to the engine.
+    return {c: used[c] for c in COLUMNS if c in used}
 
 
 # --- cost guard (Athena) -----------------------------------------------------------------------------

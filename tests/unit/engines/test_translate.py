@@ -98,5 +98,16 @@ def test_cost_guard_adds_timestamp_predicates_and_names_full_scans():
 def test_columns_used_limits_what_is_transformed():
     cols = translate.columns_used(translate.parse(
         "SELECT useridentity.arn, count(*) FROM cloudtrail WHERE eventname = 'X' GROUP BY 1"))
-    assert cols == ["useridentity", "eventname"]
+    assert cols == {"useridentity": {("arn",)}, "eventname": None}
     assert translate.columns_used(translate.parse("SELECT * FROM cloudtrail")) is None
+
+
+def test_struct_paths_prune_the_transform():
+    from orginsight.engines.schema import json_spec
+
+    cols = translate.columns_used(translate.parse(
+        "SELECT c.useridentity.sessioncontext.sessionissuer.arn, useridentity.type, tlsdetails FROM cloudtrail c"))
+    assert cols == {"useridentity": {("sessioncontext", "sessionissuer", "arn"), ("type",)}, "tlsdetails": None}
+    (record,) = json_spec(cols)["Records"]
+    assert record["userIdentity"] == {"type": "VARCHAR", "sessionContext": {"sessionIssuer": {"arn": "VARCHAR"}}}
+    assert set(record["tlsDetails"]) == {"tlsVersion", "cipherSuite", "clientProvidedHostHeader"}
