@@ -131,3 +131,13 @@ def test_lake_info_lists_bad_files(tmp_path):
 def test_a_query_with_no_matching_file_returns_no_rows(month_lake):
     df = Lake.local(month_lake).sql("SELECT eventname FROM cloudtrail WHERE timestamp = '2030/01/01'")
     assert len(df) == 0 and list(df.columns) == ["eventname"]
+
+
+def test_a_file_past_duckdbs_default_object_size_is_read_whole(tmp_path):
+    """CloudTrail files can hold tens of MB of JSON in one object; highly repetitive ones compress > 40x."""
+    when = datetime(2024, 6, 1, 12)
+    big = [record(ACCOUNTS[0], when, requestParameters={"policy": "x" * 4000})] * 6000  # about 26 MB of JSON
+    write(tmp_path, ACCOUNTS[0], when, big)
+    df = Lake.local(tmp_path).sql("SELECT count(*) n, max(length(requestparameters)) m FROM cloudtrail")
+    assert df["n"][0] == 6000 and df["m"][0] > 4000
+    assert df.attrs["stats"]["bad_files"] == []
