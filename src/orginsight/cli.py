@@ -169,6 +169,42 @@ def _add_lake_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     p.set_defaults(func=run_info)
+    _add_lake_generate_command(lsub)
+
+
+def _add_lake_generate_command(lsub: argparse._SubParsersAction) -> None:
+    p = lsub.add_parser(
+        "generate", help="write the synthetic demo organization's lake (with known incidents)",
+        description="Write a synthetic AWS Organization's security data lake: Organizations and security-service "
+        "state as recorded API responses, organization CloudTrail, GuardDuty findings export and S3 Storage Lens "
+        "exports, in the real S3 key layouts, with two planted incidents. The ground truth is DIR/scenario.json. "
+        "Deterministic for a seed.",
+        epilog=_example("orginsight lake generate --lake demo-lake --accounts 12 --days 30 --events-per-day 10000 --seed 7"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--lake", required=True, metavar="DIR")
+    p.add_argument("--accounts", type=int, default=12, help="number of accounts, at least 6 (default 12)")
+    p.add_argument("--days", type=int, default=30, help="days of CloudTrail, at least 3 (default 30)")
+    p.add_argument("--events-per-day", type=int, default=10000, help="background events per weekday (default 10000)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--end", help="exclusive end date YYYY-MM-DD (default 2026-11-27)")
+    p.add_argument("--delivery-minutes", type=int, default=5, help="minutes per CloudTrail file (default 5)")
+    p.add_argument("--processes", type=int, help="worker processes (default: one per core)")
+    p.add_argument("--force", action="store_true", help="replace a lake already generated in DIR")
+
+    def run_generate(args: argparse.Namespace) -> int:
+        from datetime import datetime
+
+        from orginsight.demo import generate_lake
+
+        summary = generate_lake(args.lake, accounts=args.accounts, days=args.days, events_per_day=args.events_per_day,
+                                seed=args.seed, end=datetime.strptime(args.end, "%Y-%m-%d") if args.end else None,
+                                processes=args.processes, progress=sys.stderr.isatty(), overwrite=args.force,
+                                delivery_minutes=args.delivery_minutes)
+        print("\n".join(summary.lines()))
+        return 0
+
+    p.set_defaults(func=run_generate)
 
 
 def _add_ddl_commands(sub: argparse._SubParsersAction) -> None:
@@ -200,10 +236,269 @@ def _add_ddl_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _add_collect_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "collect", help="snapshot live AWS state: org, guardduty or securityhub",
+        description="Collect the organization (from the management account), GuardDuty or Security Hub (from the "
+        "delegated administrator) over every enabled region, and write Parquet snapshots plus a manifest of what "
+        "failed where (account, region, error code) to DIR/snapshots/<collector>/<time>/. Read-only; the IAM "
+        "policy it needs is src/orginsight/policies/orginsight-readonly.json.",
+        epilog=_example("orginsight collect guardduty --profile security-admin --regions all --since-days 7 "
+                        "--out ./lake\n  orginsight collect org --from-lake demo-lake --out demo-lake"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("collector", choices=["org", "guardduty", "securityhub"])
+    p.add_argument("--out", metavar="DIR", help="lake folder to write the snapshot into (default: print only)")
+    p.add_argument("--profile", help="AWS profile (default: environment credentials)")
+    p.add_argument("--regions", default="all", help="'all' enabled regions, or a comma-separated list")
+    p.add_argument("--region", help="home region (Security Hub: the aggregation region, found when omitted)")
+    p.add_argument("--role-arn", help="role to assume first (e.g. in the delegated administrator account)")
+    p.add_argument("--member-role", help="role name to assume in each member account where no org-wide API exists")
+    p.add_argument("--since-days", type=float, default=30, help="findings updated in the last N days (default 30)")
+    p.add_argument("--min-severity", type=float, help="GuardDuty: minimum severity score (0-10)")
+    p.add_argument("--include-archived", action="store_true", help="also archived findings")
+    p.add_argument("--workers", type=int, default=8, help="threads for the region/account fan-out")
+    p.add_argument("--from-lake", metavar="LAKE", help="replay a demo lake's recorded API responses instead of AWS")
+
+    def run(args: argparse.Namespace) -> int:
+        from orginsight.collect import collect
+
+        result = collect(args.collector, args.out, profile=args.profile, regions=args.regions,
+                         role_arn=args.role_arn, member_role=args.member_role, region=args.region,
+                         since_days=args.since_days, min_severity=args.min_severity,
+                         include_archived=args.include_archived, workers=args.workers,
+                         progress=sys.stderr.isatty(), from_lake=args.from_lake)
+        print(result.summary())
+        return 0
+
+    p.set_defaults(func=run)
+
+
+def _add_report_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report", help="write the posture review report (HTML + PNG/SVG charts)",
+        description="Reports for review meetings. 'posture' writes a self-contained HTML report (opens with no "
+        "network) with an executive summary, what changed, charts and tables, plus each chart as PNG and SVG.",
+        epilog=_example("orginsight report posture --lake demo-lake --out review-2024-q2 --since 90d"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rsub = p.add_subparsers(dest="report", metavar="REPORT")
+    rsub.required = True
+    p = rsub.add_parser(
+        "posture", help="findings, S3 data protection, CloudTrail delivery and service coverage over time",
+        description="Build the posture review of a lake over a period ending at the lake's latest data: findings "
+        "opened and active by severity, Storage Lens encryption and versioning per bucket, CloudTrail delivery "
+        "gaps, and the accounts x services coverage matrix. Static charts need Chromium (apt-get install chromium).",
+        epilog=_example("orginsight report posture --lake demo-lake --out review --since 90d\n"
+                        "  orginsight report posture --lake demo-lake --out review --formats png"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--lake", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for posture-report.html and charts/")
+    p.add_argument("--since", default="90d", help="period before the lake's latest data: 90d, 12w, or a date")
+    p.add_argument("--formats", default="png,svg", help="static chart formats, comma-separated ('' for none)")
+
+    def run(args: argparse.Namespace) -> int:
+        from orginsight.report import write_posture_report
+
+        formats = tuple(f for f in args.formats.split(",") if f)
+        files = write_posture_report(args.lake, args.out, since=args.since, formats=formats,
+                                     progress=sys.stderr.isatty())
+        print(files.summary())
+        return 0
+
+    p.set_defaults(func=run)
+
+
+def _add_triage_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "triage", help="everything an access key, principal, IP or finding did, as an HTML page",
+        description="Follow an indicator (access key id, principal ARN, IP address or finding id) across the "
+        "organization: timeline, chain of sessions it produced (AssumeRole in any account), newly observed "
+        "behaviour and the entity graph around it. Writes triage.html (self-contained) and PNG charts.",
+        epilog=_example("orginsight triage AKIAEXAMPLEKEY123456 --lake demo-lake --out case-1 --since 2024-06-01"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("indicator", metavar="INDICATOR")
+    p.add_argument("--lake", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--since", help="start of the window (7d, 2024-06-01, ISO time; default: a month before --until)")
+    p.add_argument("--until", help="end of the window (default: the end of the lake's newest day)")
+    p.add_argument("--baseline-days", type=int, default=45, help="days before the window that define normal")
+    p.add_argument("--findings", nargs="*", metavar="FILE", help="findings files (GuardDuty / ASFF JSON) to relate")
+    p.add_argument("--no-png", action="store_true", help="write the HTML page only")
+
+    def run(args: argparse.Namespace) -> int:
+        from orginsight.triage import triage_to_dir
+
+        t, paths = triage_to_dir(args.lake, args.indicator, args.out, since=args.since, until=args.until,
+                                 baseline_days=args.baseline_days, findings_files=args.findings,
+                                 png=not args.no_png)
+        print(repr(t))
+        for path in paths:
+            print(path)
+        return 0
+
+    p.set_defaults(func=run)
+
+
+def _raw_params(pairs: Sequence[str] | None) -> dict[str, str]:
+    """``--param k=v`` pairs kept as text: each hunt converts them by its declared parameter types."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise OrgInsightError(f"--param takes NAME=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def _add_hunt_commands(sub: argparse._SubParsersAction) -> None:
+    hunt = sub.add_parser("hunt", help="the hunt library: list, show, run and evaluate hunts",
+                          description="Parameterized Athena hunts from queries/ (see 'orginsight hunt list').")
+    hsub = hunt.add_subparsers(dest="hunt_command", metavar="SUBCOMMAND")
+    hsub.required = True
+
+    p = hsub.add_parser("list", help="list the hunts", description="List every hunt with its tactic, "
+                        "severity, ATT&CK techniques and own parameters.",
+                        epilog=_example("orginsight hunt list"), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    def run_list(args: argparse.Namespace) -> int:
+        from orginsight import hunts
+
+        write_frame(hunts.catalog(), args.format)
+        return 0
+
+    p.set_defaults(func=run_list)
+
+    p = hsub.add_parser("show", help="the SQL of a hunt as it would run on Athena",
+                        description="Print a hunt's SQL with its parameters bound (defaults unless given) and the "
+                        "partition predicate Athena needs: paste it into the Athena console.",
+                        epilog=_example("orginsight hunt show console_login_without_mfa --param start=2024-06-01 "
+                                        "--param accounts=111122223333"),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a hunt parameter (lists: a,b,c)")
+
+    def run_show(args: argparse.Namespace) -> int:
+        from orginsight import hunts
+
+        print(hunts.athena_sql(hunts.get(args.name), _raw_params(args.param)) + ";")
+        return 0
+
+    p.set_defaults(func=run_show)
+
+    p = hsub.add_parser("run", help="run one hunt, or all of them", description="Run a hunt on a lake and print "
+                        "its hits; with --all, run every hunt and print one line each (hits, accounts, first and "
+                        "last hit).",
+                        epilog=_example("orginsight hunt run cloudtrail_tampering --lake demo-lake --since 7d\n  "
+                                        "orginsight hunt run --all --lake demo-lake --since 30d"),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("--all", action="store_true", help="run every hunt and summarize")
+    add_lake_arguments(p)
+    p.add_argument("--since", help="start of the window: 7d, 24h, 2024-06-01, ISO time (default: the hunt's)")
+    p.add_argument("--until", help="end of the window (default: now)")
+    p.add_argument("--account", action="append", metavar="ID", help="limit to an account (repeatable)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a hunt parameter (lists: a,b,c)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    def run_hunt(args: argparse.Namespace) -> int:
+        from orginsight import hunts
+
+        if bool(args.all) == bool(args.name):
+            raise OrgInsightError("name one hunt, or pass --all")
+        params: dict[str, object] = _raw_params(args.param)
+        if args.since:
+            params["start"] = args.since
+        if args.until:
+            params["end"] = args.until
+        if args.account:
+            params["accounts"] = args.account
+        lake = _open_lake(args)
+        if args.all:
+            write_frame(hunts.run_all(lake, params), args.format)
+            return 0
+        df = hunts.run(lake, args.name, params)
+        write_frame(df, args.format)
+        print(_stats_line(df), file=sys.stderr)
+        return 0
+
+    p.set_defaults(func=run_hunt)
+
+    p = hsub.add_parser("eval", help="score every hunt against a demo lake's ground truth",
+                        description="Run every hunt over a demo lake and compare its hits with scenario.json: per "
+                        "hunt hits, true positives, false positives on background activity, precision and recall; "
+                        "per ATT&CK technique the planted events found by any hunt.",
+                        epilog=_example("orginsight hunt eval --lake demo-lake"),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lake", required=True, metavar="DIR")
+    p.add_argument("--truth", metavar="FILE", help="ground truth (default: DIR/scenario.json)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    def run_eval(args: argparse.Namespace) -> int:
+        from pathlib import Path
+
+        from orginsight import hunts
+        from orginsight.lake import Lake
+
+        truth = hunts.load_ground_truth(args.truth or Path(args.lake) / "scenario.json")
+        per_hunt, per_technique = hunts.evaluate(Lake.local(args.lake), truth)
+        write_frame(per_hunt, args.format)
+        print()
+        write_frame(per_technique, args.format)
+        missed = per_technique[per_technique["found"] == 0]
+        return 1 if len(missed) else 0
+
+    p.set_defaults(func=run_eval)
+
+
+def _add_sigma_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sigma", help="convert Sigma CloudTrail rules to Athena SQL and run them",
+        description="Convert Sigma rules (product: aws, service: cloudtrail) to Athena SQL over the cloudtrail "
+        "table and run them on a lake; rules that cannot be converted are listed with the reason.",
+        epilog=_example("orginsight sigma ~/sigma/rules/cloud/aws --lake demo-lake --since 30d\n  "
+                        "orginsight sigma aws_cloudtrail_disable_logging.yml --print"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("rules", nargs="+", metavar="RULE_OR_DIR")
+    p.add_argument("--lake", metavar="DIR", help="lake to run the rules on (without it, --print only)")
+    p.add_argument("--print", action="store_true", help="print each rule's SQL, bound, as it would run on Athena")
+    p.add_argument("--since", default="30d", help="start of the window (default 30d)")
+    p.add_argument("--until", default="now", help="end of the window (default now)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    def run(args: argparse.Namespace) -> int:
+        from orginsight import sigma
+        from orginsight.hunts import parse_time
+
+        if args.print or not args.lake:
+            window = {"start": parse_time(args.since), "end": parse_time(args.until)}
+            for q in sigma.convert(args.rules):
+                print(f"-- {q.path.name}: {q.title}")
+                print(sigma.bound_sql(q, window) + ";\n" if q.converted else f"-- not converted: {q.error}\n")
+            if not args.lake:
+                return 0
+        from orginsight.lake import Lake
+
+        summary, _hits = sigma.run(Lake.local(args.lake), args.rules, args.since, args.until)
+        write_frame(summary, args.format)
+        return 0
+
+    p.set_defaults(func=run)
+
+
 COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_sql_commands,
     _add_lake_commands,
     _add_ddl_commands,
+    _add_collect_commands,
+    _add_report_commands,
+    _add_triage_commands,
+    _add_hunt_commands,
+    _add_sigma_commands,
 ]
 """Functions that each add one group of subcommands to the parser."""
 

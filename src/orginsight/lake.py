@@ -76,6 +76,38 @@ class Lake:
         """``sql`` with parameters in a mapping (for names that are not Python identifiers)."""
         return self.engine.run(translate.parse(sql), dict(params))
 
+    def hunt(self, name: str, /, **params: Any) -> pd.DataFrame:
+        """Run the hunt ``name`` of ``queries/`` with typed parameters (see ``orginsight.hunts``)."""
+        from orginsight import hunts
+
+        return hunts.run(self, name, params)
+
+    def entity_graph(self, scope: tuple[Any, Any], baseline_days: int = 45, accounts: list[str] | None = None,
+                     findings: pd.DataFrame | None = None, degree_cap: int = 500) -> Any:
+        """Detective-style ``EntityGraph`` of ``scope`` (start, end), with what is new against the
+        ``baseline_days`` before it (see ``orginsight.graph``)."""
+        from orginsight.graph.build import build_entity_graph
+
+        return build_entity_graph(self, scope, baseline_days=baseline_days, accounts=accounts, findings=findings,
+                                  degree_cap=degree_cap)
+
+    def triage(self, indicator: str, since: Any = None, until: Any = None, baseline_days: int = 45,
+               findings: pd.DataFrame | None = None) -> Any:
+        """Everything an access key, principal ARN, IP or finding id did (see ``orginsight.triage``)."""
+        from orginsight.triage import triage
+
+        return triage(self, indicator, since=since, until=until, baseline_days=baseline_days, findings=findings)
+
+    def collected(self, collector: str, table: str, latest: bool = False) -> pd.DataFrame:
+        """A collector's table (``org``/``guardduty``/``securityhub``): every snapshot of it in the lake
+        (``orginsight collect --out``), or, in a demo lake without snapshots, its recorded API responses
+        (see ``orginsight.collect.read_collected``)."""
+        from orginsight.collect import read_collected
+
+        if self.root is None:
+            raise LakeError("collector snapshots live in a local folder: use orginsight.snapshots.read_snapshots(DIR, ...)")
+        return read_collected(self.root, collector, table, latest=latest)
+
     def __repr__(self) -> str:
         where = self.root if self.root is not None else getattr(self.engine, "describe", lambda: "")()
         return f"Lake({self.engine.name}: {where})"

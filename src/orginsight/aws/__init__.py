@@ -1,0 +1,1 @@
+"""The connection layer: sessions, enabled regions, and the accounts x regions fan-out."""

@@ -1,0 +1,1 @@
+"""Live collectors: AWS API pages (get_*) -> pure transforms (transform_*) -> DataFrames."""

@@ -1,0 +1,531 @@
+"""Amazon GuardDuty from the delegated administrator: detectors, members, org configuration, findings.
+
+Per region (GuardDuty is regional; the delegated admin sees every member's findings in
+each region where it has a detector):
+
+- ``list_detectors`` -> ``get_detector`` (status, features);
+- ``list_members`` (all members, associated or not) and ``describe_organization_configuration``
+  (auto-enable and features: S3, EKS, runtime monitoring, malware protection ...);
+- ``get_findings_statistics`` for cheap counts by severity;
+- ``list_findings`` (50 ids a page, the API maximum) -> ``get_findings`` with each page's 50 ids
+  (GetFindings takes at most 50, GuardDuty API Reference 2024): ceil(n/50) calls of each, the minimum.
+
+A region without a detector is recorded as ``Status.NOT_ENABLED`` (code ``NoDetector``).
+GuardDuty's S3 export (``AWSLogs/<account>/GuardDuty/<region>/yyyy/mm/dd/<uuid>.jsonl.gz``, one
+camelCase finding a line) is read by ``read_guardduty_export`` into the same findings frame.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from orginsight.aws.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
+from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.findings import findings_frame, normalize_finding, normalize_findings, to_utc
+from orginsight.layout import GUARDDUTY_KEY
+
+SERVICE = "guardduty"
+FINDINGS_PAGE = 50
+"""ListFindings MaxResults and GetFindings FindingIds are both capped at 50 (API Reference, 2024)."""
+
+MEMBERS_BATCH = 50
+"""GetMemberDetectors takes at most 50 account ids (API Reference, 2024)."""
+
+DETECTOR_COLUMNS = [
+    "region",
+    "detector_id",
+    "status",
+    "created_at",
+    "updated_at",
+    "finding_publishing_frequency",
+    "features",
+]
+MEMBER_COLUMNS = [
+    "region",
+    "detector_id",
+    "account_id",
+    "email",
+    "relationship_status",
+    "administrator_id",
+    "member_detector_id",
+    "invited_at",
+    "updated_at",
+]
+ORG_CONFIG_COLUMNS = ["region", "detector_id", "auto_enable_organization_members", "feature", "auto_enable"]
+MEMBER_FEATURE_COLUMNS = ["region", "account_id", "feature", "status"]
+STATISTICS_COLUMNS = ["region", "detector_id", "severity", "count"]
+
+
+def finding_criteria(
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_severity: float | None = None,
+    archived: bool | None = False,
+) -> dict[str, Any]:
+    """A ListFindings ``FindingCriteria``: updatedAt range (epoch ms), minimum severity, archived or not."""
+    criterion: dict[str, dict[str, Any]] = {}
+    if since is not None or until is not None:
+        criterion["updatedAt"] = {}
+        if since is not None:
+            criterion["updatedAt"]["GreaterThanOrEqual"] = int(since.timestamp() * 1000)
+        if until is not None:
+            criterion["updatedAt"]["LessThan"] = int(until.timestamp() * 1000)
+    if min_severity is not None:
+        criterion["severity"] = {"GreaterThanOrEqual": int(min_severity)}
+    if archived is not None:
+        criterion["service.archived"] = {"Equals": ["true" if archived else "false"]}
+    return {"Criterion": criterion}
+
+
+# ----------------------------------------------------------------------------- get (API pages)
+
+
+def get_region(
+    connection: Any,
+    target: Target,
+    recording: ApiRecording,
+    log: OutcomeLog,
+    criteria: dict[str, Any],
+    findings: bool = True,
+) -> int:
+    """Record one region's GuardDuty state; returns the number of findings fetched."""
+    region, account = target.region, target.account
+    client = connection.client(SERVICE, region, account)
+
+    def pages(operation: str, **params: Any) -> list[dict[str, Any]] | None:
+        return log.call(
+            account,
+            region,
+            operation,
+            lambda: paginate(client, operation, recording, SERVICE, region, account, **params),
+        )
+
+    def one(operation: str, **params: Any) -> dict[str, Any] | None:
+        response = log.call(account, region, operation, lambda: getattr(client, operation)(**params))
+        return (
+            None if response is None else recording.add(SERVICE, region, operation, params, response, account)
+        )
+
+    listed = pages("list_detectors")
+    if listed is None:
+        return 0
+    detectors = [d for page in listed for d in page.get("DetectorIds", [])]
+    if not detectors:
+        log.failed(
+            account,
+            region,
+            "list_detectors",
+            NotEnabled("NoDetector", f"no GuardDuty detector in {region}: GuardDuty is not enabled there"),
+        )
+        return 0
+    fetched = 0
+    for detector in detectors:
+        one("get_detector", DetectorId=detector)
+        members = pages("list_members", DetectorId=detector, OnlyAssociated="false") or []
+        ids = [m["AccountId"] for page in members for m in page.get("Members", [])]
+        for start in range(0, len(ids), MEMBERS_BATCH):  # each member's own feature status
+            one("get_member_detectors", DetectorId=detector, AccountIds=ids[start : start + MEMBERS_BATCH])
+        one("describe_organization_configuration", DetectorId=detector)
+        one("get_findings_statistics", DetectorId=detector, GroupBy="SEVERITY", FindingCriteria=criteria)
+        if findings:
+            fetched += get_findings(client, detector, region, account, recording, log, criteria)
+    log.ok(account, region, "guardduty", items=fetched)
+    return fetched
+
+
+def get_findings(
+    client: Any,
+    detector: str,
+    region: str,
+    account: str | None,
+    recording: ApiRecording,
+    log: OutcomeLog,
+    criteria: dict[str, Any],
+) -> int:
+    """Every finding matching ``criteria``: each 50-id page of ListFindings fetched by one GetFindings call."""
+    fetched = 0
+    paginator = client.get_paginator("list_findings")
+    params = {
+        "DetectorId": detector,
+        "FindingCriteria": criteria,
+        "PaginationConfig": {"PageSize": FINDINGS_PAGE},
+    }
+    try:
+        for page in paginator.paginate(**params):
+            recording.add(
+                SERVICE,
+                region,
+                "list_findings",
+                {k: v for k, v in params.items() if k != "PaginationConfig"},
+                page,
+                account,
+            )
+            ids = page.get("FindingIds", [])
+            for start in range(0, len(ids), FINDINGS_PAGE):
+                batch = ids[start : start + FINDINGS_PAGE]
+                response = client.get_findings(DetectorId=detector, FindingIds=batch)
+                recording.add(
+                    SERVICE,
+                    region,
+                    "get_findings",
+                    {"DetectorId": detector, "FindingIds": batch},
+                    response,
+                    account,
+                )
+                fetched += len(response.get("Findings", []))
+    except Exception as e:  # noqa: BLE001 - keep the findings already fetched, record why the rest is missing
+        log.failed(account, region, "list_findings/get_findings", e)
+    return fetched
+
+
+def get_guardduty(
+    connection: Any,
+    regions: Sequence[str],
+    recording: ApiRecording,
+    log: OutcomeLog,
+    criteria: dict[str, Any] | None = None,
+    findings: bool = True,
+    workers: int = DEFAULT_WORKERS,
+    progress: bool = True,
+) -> ApiRecording:
+    """Record GuardDuty state in every region, from the delegated admin, on a bounded thread pool."""
+    criteria = criteria if criteria is not None else finding_criteria()
+    targets = [Target(None, r) for r in regions]
+    fan_out(
+        lambda t: get_region(connection, t, recording, log, criteria, findings),
+        targets,
+        log,
+        "guardduty regions",
+        workers=workers,
+        progress=progress,
+    )
+    return recording
+
+
+# ----------------------------------------------------------------------------- transform (pure)
+
+
+def transform_detectors(
+    region: str, detector_calls: list[Call], list_calls: Sequence[Call] = ()
+) -> list[dict[str, Any]]:
+    """Detector rows of one region from GetDetector calls (features as ``{"name": "STATUS"}`` JSON).
+
+    A detector that ListDetectors names but no GetDetector call describes still gets a row
+    (status unknown), so coverage counts do not drop a region.
+    """
+    rows = []
+    for call in detector_calls:
+        r = call["response"]
+        features = {f["Name"]: f.get("Status") for f in r.get("Features", [])}
+        rows.append(
+            {
+                "region": region,
+                "detector_id": call["params"]["DetectorId"],
+                "status": r.get("Status"),
+                "created_at": to_utc(r.get("CreatedAt")),
+                "updated_at": to_utc(r.get("UpdatedAt")),
+                "finding_publishing_frequency": r.get("FindingPublishingFrequency"),
+                "features": json.dumps(features, sort_keys=True),
+            }
+        )
+    described = {r["detector_id"] for r in rows}
+    for call in list_calls:
+        for detector in call["response"].get("DetectorIds", []):
+            if detector not in described:
+                described.add(detector)
+                rows.append(
+                    {
+                        "region": region,
+                        "detector_id": detector,
+                        "status": None,
+                        "created_at": None,
+                        "updated_at": None,
+                        "finding_publishing_frequency": None,
+                        "features": None,
+                    }
+                )
+    return rows
+
+
+def transform_members(region: str, member_calls: list[Call]) -> list[dict[str, Any]]:
+    """Member rows of one region from ListMembers pages."""
+    return [
+        {
+            "region": region,
+            "detector_id": call["params"].get("DetectorId"),
+            "account_id": m["AccountId"],
+            "email": m.get("Email"),
+            "relationship_status": m.get("RelationshipStatus"),
+            "administrator_id": m.get("AdministratorId") or m.get("MasterId"),
+            "member_detector_id": m.get("DetectorId"),
+            "invited_at": to_utc(m.get("InvitedAt")),
+            "updated_at": to_utc(m.get("UpdatedAt")),
+        }
+        for call in member_calls
+        for m in call["response"].get("Members", [])
+    ]
+
+
+def transform_member_features(region: str, calls: list[Call]) -> list[dict[str, Any]]:
+    """Each member's feature status (and additional configuration) from GetMemberDetectors calls."""
+    rows = []
+    for call in calls:
+        for md in call["response"].get("MemberDataSourceConfigurations", []):
+            for f in md.get("Features", []):
+                rows.append(
+                    {
+                        "region": region,
+                        "account_id": md["AccountId"],
+                        "feature": f["Name"],
+                        "status": f.get("Status"),
+                    }
+                )
+                rows.extend(
+                    {
+                        "region": region,
+                        "account_id": md["AccountId"],
+                        "feature": f"{f['Name']}/{a['Name']}",
+                        "status": a.get("Status"),
+                    }
+                    for a in f.get("AdditionalConfiguration", [])
+                )
+    return rows
+
+
+def transform_org_configuration(region: str, config_calls: list[Call]) -> list[dict[str, Any]]:
+    """One row per auto-enabled feature (and additional configuration, e.g. EKS_ADDON_MANAGEMENT)."""
+    rows = []
+    for call in config_calls:
+        r = call["response"]
+        base = {
+            "region": region,
+            "detector_id": call["params"].get("DetectorId"),
+            "auto_enable_organization_members": r.get("AutoEnableOrganizationMembers")
+            or ("NEW" if r.get("AutoEnable") else None),
+        }
+        for f in r.get("Features", []):
+            rows.append({**base, "feature": f["Name"], "auto_enable": f.get("AutoEnable")})
+            rows.extend(
+                {**base, "feature": f"{f['Name']}/{a['Name']}", "auto_enable": a.get("AutoEnable")}
+                for a in f.get("AdditionalConfiguration", [])
+            )
+        if not r.get("Features"):
+            rows.append({**base, "feature": None, "auto_enable": None})
+    return rows
+
+
+def transform_statistics(region: str, statistic_calls: list[Call]) -> list[dict[str, Any]]:
+    """Finding counts by severity (``GroupedBySeverity``, or the older ``CountBySeverity`` map)."""
+    rows = []
+    for call in statistic_calls:
+        stats = call["response"].get("FindingStatistics", {})
+        detector = call["params"].get("DetectorId")
+        for g in stats.get("GroupedBySeverity", []):
+            rows.append(
+                {
+                    "region": region,
+                    "detector_id": detector,
+                    "severity": float(g["Severity"]),
+                    "count": int(g.get("TotalFindings", g.get("Count", 0))),
+                }
+            )
+        for severity, count in (stats.get("CountBySeverity") or {}).items():
+            rows.append(
+                {"region": region, "detector_id": detector, "severity": float(severity), "count": int(count)}
+            )
+    return rows
+
+
+def transform_findings(responses: list[dict[str, Any]], org: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The normalized findings frame of GetFindings responses (PascalCase boto3 shape)."""
+    return normalize_findings(responses, org=org, origin="guardduty get_findings")
+
+
+def guardduty_frames(recording: ApiRecording, org: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every GuardDuty table from recorded pages: detectors, members, member_features,
+    organization_configuration, statistics, findings."""
+    detectors, members, member_features, config, stats, found = [], [], [], [], [], []
+    for region in recording.regions(SERVICE):
+        detectors += transform_detectors(
+            region,
+            recording.calls(SERVICE, region, "get_detector"),
+            recording.calls(SERVICE, region, "list_detectors"),
+        )
+        members += transform_members(region, recording.calls(SERVICE, region, "list_members"))
+        member_features += transform_member_features(
+            region, recording.calls(SERVICE, region, "get_member_detectors")
+        )
+        config += transform_org_configuration(
+            region, recording.calls(SERVICE, region, "describe_organization_configuration")
+        )
+        stats += transform_statistics(region, recording.calls(SERVICE, region, "get_findings_statistics"))
+        found += recording.responses(SERVICE, region, "get_findings")
+    findings = transform_findings(found, org)
+    return {
+        "detectors": pd.DataFrame(detectors, columns=DETECTOR_COLUMNS),
+        "members": pd.DataFrame(members, columns=MEMBER_COLUMNS),
+        "member_features": pd.DataFrame(member_features, columns=MEMBER_FEATURE_COLUMNS),
+        "organization_configuration": pd.DataFrame(config, columns=ORG_CONFIG_COLUMNS),
+        "statistics": pd.DataFrame(stats, columns=STATISTICS_COLUMNS),
+        "findings": findings.drop_duplicates("finding_id", keep="last").reset_index(drop=True)
+        if len(findings)
+        else findings,
+    }
+
+
+def collect_guardduty(
+    connection: Any,
+    regions: Sequence[str],
+    log: OutcomeLog | None = None,
+    criteria: dict[str, Any] | None = None,
+    org: pd.DataFrame | None = None,
+    workers: int = DEFAULT_WORKERS,
+    progress: bool = True,
+    recording: ApiRecording | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Live GuardDuty tables over ``regions``; each frame's ``attrs["failures"]`` lists what failed where."""
+    log = log or OutcomeLog()
+    recording = get_guardduty(
+        connection, regions, recording or ApiRecording(), log, criteria, workers=workers, progress=progress
+    )
+    frames = guardduty_frames(recording, org)
+    for df in frames.values():
+        df.attrs["failures"] = log.failure_records()
+    return frames
+
+
+# ----------------------------------------------------------------------------- the S3 export
+
+
+def iter_export_files(root: str | Path) -> list[tuple[Path, dict[str, str]]]:
+    """GuardDuty export objects below ``root`` (a lake folder), with account and region from the key."""
+    root = Path(root)
+    found = []
+    for dirpath, _dirs, files in os.walk(root / "AWSLogs"):
+        for name in files:
+            path = Path(dirpath) / name
+            m = GUARDDUTY_KEY.search(path.relative_to(root).as_posix())
+            if m:
+                found.append((path, m.groupdict()))
+    return sorted(found)
+
+
+def parse_export_object(data: bytes, origin: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Normalized rows and errors of one export object (gzip or plain JSON lines); never raises."""
+    rows: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    try:
+        text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as e:
+        return rows, [{"origin": origin, "record": None, "error": f"unreadable: {e}"}]
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(normalize_finding(json.loads(line)))
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            errors.append({"origin": origin, "record": lineno, "error": f"{type(e).__name__}: {e}"})
+    return rows, errors
+
+
+def export_frame(
+    rows: list[dict[str, Any]], errors: list[dict[str, Any]], org: pd.DataFrame | None, latest_only: bool
+) -> pd.DataFrame:
+    """The findings frame of export rows; GuardDuty exports a finding again at each update (count and
+    last seen grow), so ``latest_only`` keeps each finding's newest version, as GetFindings returns it."""
+    df = findings_frame(rows, org)
+    if latest_only and len(df):
+        df = (
+            df.sort_values(["last_seen", "count"], kind="stable")
+            .drop_duplicates("finding_id", keep="last")
+            .sort_values("last_seen")
+            .reset_index(drop=True)
+        )
+    df.attrs["errors"] = errors
+    return df
+
+
+def read_guardduty_export(
+    root: str | Path,
+    org: pd.DataFrame | None = None,
+    accounts: set[str] | None = None,
+    regions: set[str] | None = None,
+    latest_only: bool = True,
+) -> pd.DataFrame:
+    """Findings from GuardDuty's S3 export in a local lake, as the normalized findings frame.
+
+    A line that is not a finding (or a file that is not readable) is skipped and described in
+    ``df.attrs["errors"]`` with its file and line number; the rest of the export is still read.
+    """
+    rows, errors = [], []
+    for path, key in iter_export_files(root):
+        if (accounts and key["account"] not in accounts) or (regions and key["region"] not in regions):
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            errors.append({"origin": str(path), "record": None, "error": f"unreadable: {e}"})
+            continue
+        found, bad = parse_export_object(data, str(path))
+        rows += found
+        errors += bad
+    return export_frame(rows, errors, org, latest_only)
+
+
+def read_guardduty_export_s3(
+    connection: Any,
+    bucket: str,
+    prefix: str = "",
+    accounts: Sequence[str] | None = None,
+    regions: set[str] | None = None,
+    org: pd.DataFrame | None = None,
+    log: OutcomeLog | None = None,
+    latest_only: bool = True,
+    workers: int = DEFAULT_WORKERS,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Findings from GuardDuty's export in its S3 bucket (``<prefix>AWSLogs/<account>/GuardDuty/...``).
+
+    Lists only the named accounts' folders when ``accounts`` is given, reads the objects on a
+    bounded thread pool, and records per-object failures (e.g. AccessDenied, or KMS denying the
+    decrypt of the export's SSE-KMS objects) in ``df.attrs["failures"]``.
+    """
+    log = log or OutcomeLog()
+    s3 = connection.client("s3", connection.home_region)
+    bases = [f"{prefix}AWSLogs/{a}/GuardDuty/" for a in accounts] if accounts else [f"{prefix}AWSLogs/"]
+    keys = []
+    for base in bases:
+        pages = log.call(
+            None,
+            None,
+            "list_objects_v2",
+            lambda base=base: list(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base)),
+        )
+        for page in pages or []:
+            for obj in page.get("Contents", []):
+                m = GUARDDUTY_KEY.search(obj["Key"][len(prefix) :])
+                if m and (not regions or m["region"] in regions):
+                    keys.append((obj["Key"], m["account"], m["region"]))
+
+    def read(target: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        key = target.account or ""
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return parse_export_object(body, f"s3://{bucket}/{key}")
+
+    # The fan-out target carries the object key; failures are re-labelled with account and region below.
+    results = fan_out(
+        read, [Target(k, r) for k, _a, r in keys], log, "get_object", workers=workers, progress=progress
+    )
+    rows = [row for _t, (found, _bad) in results for row in found]
+    errors = [e for _t, (_found, bad) in results for e in bad]
+    df = export_frame(rows, errors, org, latest_only)
+    df.attrs["failures"] = log.failure_records()
+    return df

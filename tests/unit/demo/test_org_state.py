@@ -1,0 +1,94 @@
+"""The demo organization's recorded API state has the shapes boto3 returns (checked by botocore's Stubber)."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from orginsight.demo.org import MIN_ACCOUNTS, build_organization, organizations_responses, service_responses
+from orginsight.errors import ParameterError
+
+END = datetime(2026, 11, 27)
+
+
+def _org(n: int = 9):
+    return build_organization(random.Random(3), n, END - timedelta(days=10), END)
+
+
+def _replay(service: str, op: str, entries: list[dict]) -> None:
+    """Validate each response against the output shape and each request against the input shape."""
+    client = boto3.client(
+        service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    with Stubber(client) as stub:
+        for e in entries:
+            stub.add_response(op, e["response"], e["params"])
+            getattr(client, op)(**e["params"])
+        stub.assert_no_pending_responses()
+
+
+def test_organizations_responses_match_the_service_model():
+    for op, entries in organizations_responses(_org()).items():
+        assert entries, op
+        _replay("organizations", op, entries)
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        "guardduty",
+        "securityhub",
+        "config",
+        "inspector2",
+        "macie2",
+        "accessanalyzer",
+        "cloudtrail",
+        "s3control",
+    ],
+)
+def test_service_responses_match_the_service_model(service):
+    recorded = {k: v for k, v in service_responses(_org(), END).items() if k[0] == service}
+    assert recorded
+    for (_, _region), ops in recorded.items():
+        for op, entries in ops.items():
+            _replay(service, op, entries)
+
+
+def test_accounts_ous_and_coverage_drift():
+    org = _org(12)
+    listed = organizations_responses(org)["list_accounts"][0]["response"]["Accounts"]
+    assert [a["Id"] for a in listed] == [a.id for a in org.accounts]
+    assert len({a.id for a in org.accounts}) == 12
+    roles = {a.role for a in org.accounts}
+    assert {"management", "security", "log-archive", "shared-services", "prod", "nonprod", "sandbox"} <= roles
+    # Every account sits under exactly one parent, and every OU under the tree.
+    per_parent = organizations_responses(org)["list_accounts_for_parent"]
+    assert sorted(a["Id"] for e in per_parent for a in e["response"]["Accounts"]) == sorted(
+        a.id for a in org.accounts
+    )
+    assert org.start < org.joiner.joined < org.end - timedelta(days=2)
+    assert org.joiner.joined_method == "INVITED"
+    members = service_responses(org, END)[("guardduty", "us-east-1")]["list_members"][0]["response"][
+        "Members"
+    ]
+    status = {m["AccountId"]: m["RelationshipStatus"] for m in members}
+    assert status.pop(org.guardduty_disabled.id) == "Disabled"
+    assert set(status.values()) == {"Enabled"}
+    assert org.by_role("security").id not in {m["AccountId"] for m in members}
+
+
+def test_delegated_admin_is_the_security_account():
+    org = _org()
+    admins = organizations_responses(org)["list_delegated_administrators"][0]["response"][
+        "DelegatedAdministrators"
+    ]
+    assert [a["Id"] for a in admins] == [org.by_role("security").id]
+
+
+def test_too_few_accounts_is_a_parameter_error():
+    with pytest.raises(ParameterError, match=str(MIN_ACCOUNTS)):
+        _org(MIN_ACCOUNTS - 1)
