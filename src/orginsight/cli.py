@@ -490,7 +490,28 @@ def _add_sigma_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _add_demo_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo", help="run the whole job on the demo organization (no AWS account needed)",
+        description="Generate the demo organization's lake if absent, then look at the organization, query its "
+        "trail, run every hunt, triage the leaked access key and write the posture review report.",
+        epilog=_example("orginsight demo --lake demo-lake --out demo-out"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--lake", default="demo-lake", metavar="DIR", help="the demo lake (generated when absent)")
+    p.add_argument("--out", default="demo-out", metavar="DIR", help="where the report and triage page go")
+
+    def run(args: argparse.Namespace) -> int:
+        from orginsight.demo.run import run_demo
+
+        run_demo(args.lake, args.out)
+        return 0
+
+    p.set_defaults(func=run)
+
+
 COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_demo_commands,
     _add_sql_commands,
     _add_lake_commands,
     _add_ddl_commands,

@@ -76,6 +76,23 @@ class Lake:
         """``sql`` with parameters in a mapping (for names that are not Python identifiers)."""
         return self.engine.run(translate.parse(sql), dict(params))
 
+    def load_into_memory(self, since: Any = None, until: Any = None, accounts: list[str] | None = None) -> dict:
+        """Read the trail between ``since`` and ``until`` once into memory (local lakes only).
+
+        Worth it before many queries over the same window (``hunt run --all``, a
+        notebook session): each then reads the in-memory table instead of the files.
+        Returns what was loaded: files, records, unreadable files, seconds.
+        """
+        from orginsight.engines.translate import EVENTTIME_SLACK, PartitionFilter
+        from orginsight.timerange import parse_time
+
+        if not hasattr(self.engine, "load_into_memory"):
+            raise LakeError("load_into_memory is for local lakes; Athena reads at scale by itself")
+        pf = PartitionFilter(accounts=set(accounts) if accounts else None)
+        pf.narrow_days(parse_time(since).date() - EVENTTIME_SLACK if since is not None else None,
+                       parse_time(until).date() + EVENTTIME_SLACK if until is not None else None)
+        return self.engine.load_into_memory(pf)
+
     def hunt(self, name: str, /, **params: Any) -> pd.DataFrame:
         """Run the hunt ``name`` of ``queries/`` with typed parameters (see ``orginsight.hunts``)."""
         from orginsight import hunts

@@ -141,3 +141,18 @@ def test_a_file_past_duckdbs_default_object_size_is_read_whole(tmp_path):
     df = Lake.local(tmp_path).sql("SELECT count(*) n, max(length(requestparameters)) m FROM cloudtrail")
     assert df["n"][0] == 6000 and df["m"][0] > 4000
     assert df.attrs["stats"]["bad_files"] == []
+
+
+def test_queries_inside_the_loaded_window_read_memory_with_the_same_results(month_lake):
+    query = ("SELECT account, count(*) n FROM cloudtrail WHERE eventtime BETWEEN :s AND :e AND timestamp >= '2024/06/09' "
+             "GROUP BY 1 ORDER BY 1")
+    window = {"s": "2024-06-10T00:00:00Z", "e": "2024-06-12T00:00:00Z"}
+    lake = Lake.local(month_lake)
+    from_files = lake.sql(query, **window)
+    loaded = lake.load_into_memory(since="2024-06-08", until="2024-06-14")
+    assert loaded["records"] == 2 * 9 * 6 and not loaded["bad_files"]
+    from_memory = lake.sql(query, **window)
+    assert from_memory.attrs["stats"]["from_memory"] and not from_files.attrs["stats"]["from_memory"]
+    assert from_memory.to_dict("records") == from_files.to_dict("records")
+    outside = lake.sql("SELECT count(*) n FROM cloudtrail WHERE timestamp = '2024/06/01'")
+    assert outside["n"][0] == 12 and not outside.attrs["stats"]["from_memory"]
