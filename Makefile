@@ -32,8 +32,8 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# The notebooks build the demo lake themselves when it is absent.
 lab: $(VENV)/.installed-lab
-	$(BIN)/orginsight lake generate --lake $(DEMO_LAKE) --if-absent
 	$(BIN)/jupyter lab notebooks/
 
 bench: $(VENV)/.installed-dev

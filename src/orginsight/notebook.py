@@ -39,9 +39,10 @@ LAKE_ENV = "ORGINSIGHT_LAKE"
 DEFAULT_LAKE = "../demo-lake"
 """The lake ``make lab`` builds, as seen from ``notebooks/`` (Jupyter runs a notebook in its own folder)."""
 
-DEMO_SIZE: dict[str, int] = {"accounts": 12, "days": 30, "events_per_day": 10000}
-"""The demo organization a notebook builds when its lake is absent: the size ``orginsight lake generate``
-writes by default, so ``make lab`` and a notebook run alone build the same lake."""
+DEMO_SIZE: dict[str, int] = {"accounts": 12, "days": 30, "events_per_day": 10000, "delivery_minutes": 60}
+"""The demo organization a notebook builds when its lake is absent: the lake ``orginsight demo`` (``make demo``)
+builds, with the generator's default size and hour-long CloudTrail files (``demo.run.DEMO_DELIVERY_MINUTES``),
+so a notebook run alone and ``make demo`` leave the same lake."""
 
 DEMO_INCIDENT = "leaked-ci-access-key"
 """The demo incident the triage notebook starts from when the parameters name nothing."""
