@@ -28,21 +28,10 @@ from urllib.parse import quote
 
 from orginsight.demo import cloudtrail as ct
 from orginsight.demo.org import HOME_REGION, STORAGE_LENS_CONFIG_ID, Account, Organization
+from orginsight.storagelens import EXPORT_COLUMNS
 
-REPORT_SCHEMA = (
-    "version_number",
-    "configuration_id",
-    "report_date",
-    "aws_account_number",
-    "aws_region",
-    "storage_class",
-    "record_type",
-    "record_value",
-    "bucket_name",
-    "metric_name",
-    "metric_value",
-)
-"""Column order of a general-purpose-bucket export (the manifest ``reportSchema`` in AWS's docs)."""
+REPORT_SCHEMA = EXPORT_COLUMNS
+"""Column order of a general-purpose-bucket export: the reader's schema, so both follow one list."""
 
 HISTORY_DAYS = 90
 GiB = 1024**3
