@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium (apt-get install chromium), the real browser the rendering tests use."""
+
+
+def headless_chromium(page: Path, profile: Path, *args: str) -> str:
+    """Run headless Chromium on a local page with no network use (``--dump-dom`` or ``--screenshot=...``).
+
+    The background-networking flags matter here: without them Chromium tries Google's hosts at
+    every start, which this machine's closed network refuses.
+    """
+    cmd = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync", f"--user-data-dir={profile}",
+        "--virtual-time-budget=10000", *args, page.as_uri(),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"chromium failed on {page}: {done.stderr[-2000:]}"
+    return done.stdout
 
 
 def shared_data_dir(*parts: str) -> Path:

@@ -112,22 +112,7 @@ def open_lake(
         print(f"No lake at {path.resolve()}: building the demo organization there ({dict(demo_size)}).")
         summary = generate_lake(path, progress=progress, **dict(demo_size))
         print("\n".join(summary.lines()))
-    opened = Lake.local(path)
-    quiet_engine_progress(opened)
-    return opened
-
-
-def quiet_engine_progress(lake: Lake) -> None:
-    """Turn off DuckDB's own progress bar on a local lake's connection.
-
-    Why: in a Jupyter kernel DuckDB draws it with ipywidgets for queries over 2 s, and on 2026-11-28
-    (duckdb 2.0.1) a hunt over the 113,000-file default demo lake failed once inside it with
-    "GetProgress is not implemented for this file handle" (reading gzip JSON with read_json_objects);
-    the same query without the bar runs. Long steps show progress through tqdm instead.
-    """
-    con = getattr(lake.engine, "con", None)
-    if con is not None:
-        con.execute("SET enable_progress_bar = false")
+    return Lake.local(path)
 
 
 def scenario(lake: Lake) -> dict[str, Any] | None:

@@ -20,11 +20,10 @@ from pathlib import Path
 import nbclient  # in the dev extra, with nbformat and ipykernel
 import nbformat
 import pytest
-from conftest import SHARED_DATA
+from conftest import CHROMIUM, SHARED_DATA, headless_chromium
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
-CHROMIUM = Path("/usr/bin/chromium")
 
 SMALL_DEMO = {"accounts": 6, "days": 7, "events_per_day": 1000, "delivery_minutes": 60}
 """The smallest demo that holds both incidents (6 accounts is the generator's minimum); hour-long CloudTrail
@@ -203,23 +202,7 @@ def test_posture_notebook_writes_the_report_and_slide_charts(runs: dict) -> None
 
 def dump_dom(page: Path, profile: Path) -> str:
     """The page's DOM after its scripts ran, from headless Chromium."""
-    cmd = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        page.as_uri(),
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"chromium failed on {page}: {done.stderr[-2000:]}"
-    return done.stdout
+    return headless_chromium(page, profile, "--dump-dom")
 
 
 def figures_in(html_text: str) -> int:

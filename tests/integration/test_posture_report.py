@@ -9,15 +9,13 @@ from __future__ import annotations
 import json
 import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import CHROMIUM, headless_chromium
 
 from orginsight.report import CHART_DIR, REPORT_NAME, build_posture_review, write_review
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -176,32 +174,13 @@ def test_report_html_png_svg_render_offline_in_chromium(review, tmp_path):
     assert png_size(out / CHART_DIR / "finding_trend.png") == (1200, 675)
 
     profile = tmp_path / "chromium-profile"
-    args = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=10000",
-    ]
-    dom = subprocess.run(
-        [*args, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True
-    ).stdout
+    dom = headless_chromium(page, profile, "--dump-dom")
     figures = len(charts)
     assert dom.count('class="plot-container plotly"') == figures
     assert dom.count('class="main-svg"') >= figures
     assert dom.count('class="plotly-graph-div js-plotly-plot"') == figures
     shot = tmp_path / "report.png"
-    subprocess.run(
-        [*args, "--window-size=1400,3000", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
+    headless_chromium(page, profile, "--window-size=1400,3000", f"--screenshot={shot}")
     assert png_size(shot) == (1400, 3000)
     assert summary["changes"] and not summary["notes"]
     shutil.rmtree(profile, ignore_errors=True)

@@ -78,7 +78,7 @@ def test_open_lake_opens_an_existing_lake_without_building_a_demo(tmp_path: Path
     assert lake.root == tmp_path
     assert not (tmp_path / "scenario.json").exists()
     setting = lake.engine.con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]
-    assert setting is False  # DuckDB's own bar failed once inside Jupyter (see quiet_engine_progress)
+    assert setting is False  # DuckDB's own bar failed once inside Jupyter (see LocalEngine)
 
 
 def test_time_range_counts_back_from_the_end_of_the_data_not_the_clock() -> None:

@@ -43,7 +43,7 @@ def object_size_limit(json_sizes: list[int]) -> int:
     DuckDB sizes its read buffers by this limit, so the 2 GB maximum made
     small-file scans measurably slower here (0.9 s against 0.6 s for 384 files).
     """
-    return int(min(MAX_OBJECT_SIZE, max(16 * 2**20, max(json_sizes, default=0) + 1024)))
+    return int(min(MAX_OBJECT_SIZE, max(2**20, max(json_sizes, default=0) + 1024)))
 
 CHECK_BATCH = 2000
 """Files checked per DuckDB pass; a failing batch is split until the bad file is alone."""
@@ -104,6 +104,12 @@ class LocalEngine:
         self.root = Path(root)
         self.con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1})
         self.con.execute("SET TimeZone = 'UTC'")
+        # Athena promises no row order without ORDER BY either; keeping DuckDB's insertion order made
+        # loading the demo's 20k files 4x slower and 9x bigger in memory (22 s, 6.6 GB vs 5.8 s, 0.75 GB).
+        self.con.execute("SET preserve_insertion_order = false")
+        # DuckDB's own progress bar failed once inside Jupyter ("GetProgress is not implemented for
+        # this file handle", seen 2026-11-28); callers show progress with tqdm instead.
+        self.con.execute("SET enable_progress_bar = false")
         self.checks = FileChecks(self.root)
         self._extra_tables: dict[str, str] = {}
         self._in_memory: set[str] = set()
