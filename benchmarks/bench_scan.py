@@ -7,7 +7,9 @@ Invictus Stratus dataset (../shared/data) used as templates, re-dated and spread
 - zcat over the same files (the floor: decompressing is unavoidable), in MB/s of JSON;
 - DuckDB's plain read_json over the same files, for the same hunt;
 - the local engine running a typical hunt (AccessDenied by principal and API), MB/s and ratios;
-- a one-day query against the full 30-day query (partition pruning).
+- a one-day query against the full 30-day query (partition pruning);
+- the Parquet cache (``Lake.compact``): time to compact, Parquet vs gzip size, and the same hunt
+  and a count(*) read from it against the JSON read, wall and CPU time (the machine is shared).
 
 Run: .venv/bin/python benchmarks/bench_scan.py [--events N]
 """
@@ -19,6 +21,7 @@ import gzip
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -82,6 +85,43 @@ def build_lake(root: Path, events: int) -> None:
     marker.touch()
 
 
+def timed_cpu(fn, repeat: int = 3) -> tuple[float, float]:
+    """Best (wall, CPU) seconds of ``repeat`` runs; CPU counts every DuckDB thread, so it shows contention."""
+    best = (float("inf"), float("inf"))
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        best = min(best, (time.perf_counter() - wall, time.process_time() - cpu))
+    return best
+
+
+def bench_parquet_cache(root: Path, json_lake: Lake, cache_dir: Path, gz: int) -> None:
+    """Compact the whole lake into ``cache_dir`` (from scratch), then the same queries from JSON and from Parquet."""
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    cached = Lake.local(root, cache_dir=cache_dir)
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = cached.compact(progress=False)
+    t_compact = (time.perf_counter() - wall, time.process_time() - cpu)
+    engine = cached.engine
+    good = engine.check(engine.files())[0]
+    t_plan = timed_cpu(lambda: engine.check(engine.files()))
+    t_split = timed_cpu(lambda: engine.cache.split(good, engine.checks.verdicts))
+    print(f"\nParquet cache: {result['written']} partitions, {result['rows']:,} events compacted in "
+          f"{t_compact[0]:.1f} s wall, {t_compact[1]:.1f} s CPU; {result['parquet_bytes'] / 1e6:,.0f} MB of Parquet "
+          f"for {gz / 1e6:,.0f} MB of gzip ({result['parquet_bytes'] / gz:.2f}x)")
+    print(f"per query: listing + file check {t_plan[0] * 1e3:.0f} ms, cache fingerprint check "
+          f"{t_split[0] * 1e3:.0f} ms ({len(good):,} files)")
+    print(f"{'':28}{'JSON wall':>10}{'CPU':>8}{'Parquet wall':>14}{'CPU':>8}{'speed-up wall':>15}{'CPU':>7}")
+    for label, sql in (("typical hunt", HUNT), ("count(*)", "SELECT count(*) AS n FROM cloudtrail")):
+        from_json = json_lake.sql(sql)
+        from_parquet = cached.sql(sql)
+        assert from_parquet.attrs["stats"]["cached_partitions"] == result["written"]
+        assert sorted(map(tuple, from_json.values.tolist())) == sorted(map(tuple, from_parquet.values.tolist()))
+        j = timed_cpu(lambda sql=sql: json_lake.sql(sql))
+        p = timed_cpu(lambda sql=sql: cached.sql(sql))
+        print(f"{label:28}{j[0]:9.2f}s{j[1]:7.2f}s{p[0]:13.3f}s{p[1]:7.3f}s{j[0] / p[0]:14.1f}x{j[1] / p[1]:6.1f}x")
+
+
 def json_bytes(paths: list[str]) -> int:
     return sum(len(gzip.decompress(Path(p).read_bytes())) for p in paths)
 
@@ -99,6 +139,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=1_200_000)
     ap.add_argument("--dir", default=str(REPO / ".bench" / "scan-lake"))
+    ap.add_argument("--cache-dir", default=str(REPO / ".bench" / "scan-lake-parquet"),
+                    help="where the Parquet cache section compacts to (rebuilt each run)")
     args = ap.parse_args()
     if not TEMPLATES.is_dir():
         sys.exit(f"needs the real templates in {TEMPLATES}")
@@ -109,7 +151,7 @@ def main() -> None:
     gz = sum(os.path.getsize(p) for p in paths)
     print(f"lake: {len(paths):,} files, {gz / 1e6:,.0f} MB gzip, {size / 1e6:,.0f} MB of JSON; {os.cpu_count()} cores")
 
-    lake = Lake.local(root)
+    lake = Lake.local(root, cache_dir=Path(args.cache_dir) / "never")  # the JSON baselines never read a cache
     n = int(lake.sql("SELECT count(*) AS n FROM cloudtrail")["n"][0])  # also checks every file once (cached)
     print(f"events: {n:,}")
 
@@ -134,6 +176,7 @@ def main() -> None:
     print(f"ratio hunt / DuckDB read_json:   {t_read_json / t_hunt:5.2f}x faster")
     print(f"\none day of {DAYS}: {day.attrs['stats']['files_read']:,} of {len(paths):,} files read; "
           f"{t_day:.3f} s vs {t_hunt:.2f} s for the full range ({t_hunt / t_day:.0f}x faster)")
+    bench_parquet_cache(root, lake, Path(args.cache_dir), gz)
 
 
 if __name__ == "__main__":

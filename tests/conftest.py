@@ -60,3 +60,30 @@ def real_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = import_files(sources, root)
     assert not report.failures, report.summary()
     return root
+
+
+# --- comparing query results ---------------------------------------------------------------------------
+
+
+def canon(value: object, sort_lists: bool = False) -> object:
+    """A comparable form of one cell: arrays as tuples (sorted when their order means nothing), dicts as items."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray | list | tuple):
+        items = [canon(v, sort_lists) for v in value]
+        return tuple(sorted(items, key=repr) if sort_lists else items)
+    if isinstance(value, dict):
+        return tuple((k, canon(v, sort_lists)) for k, v in value.items())
+    return value
+
+
+def row_multiset(df, sort_lists: bool = False) -> list[str]:
+    """The rows of a frame as a sorted list: equal for two results with the same rows in any order."""
+    return sorted(repr(tuple(canon(v, sort_lists) for v in row)) for row in df.itertuples(index=False))
+
+
+def assert_same_result(plain, cached, sort_lists: bool = False) -> None:
+    """Same columns, same types, same rows (in any order)."""
+    assert list(plain.columns) == list(cached.columns)
+    assert [str(t) for t in plain.dtypes] == [str(t) for t in cached.dtypes]
+    assert row_multiset(plain, sort_lists) == row_multiset(cached, sort_lists)

@@ -27,8 +27,15 @@ class Lake:
         self.root = root
 
     @classmethod
-    def local(cls, path: str | os.PathLike[str], threads: int | None = None) -> Lake:
-        """A lake in a local folder, laid out like the trail bucket (see ``orginsight.layout``)."""
+    def local(cls, path: str | os.PathLike[str], threads: int | None = None,
+              cache_dir: str | os.PathLike[str] | None = None, verify_cache: bool = False) -> Lake:
+        """A lake in a local folder, laid out like the trail bucket (see ``orginsight.layout``).
+
+        ``cache_dir`` is where ``compact`` writes (and queries look for) the Parquet cache of
+        closed partitions: ``<lake>/.orginsight/parquet`` by default; pass one for a read-only lake.
+        ``verify_cache`` checks every file of a cached partition on each query (size and mtime), not
+        only its folder: for a lake where files may be rewritten in place under the same name.
+        """
         from orginsight.engines.local import LocalEngine
 
         root = Path(path)
@@ -37,7 +44,7 @@ class Lake:
                 f"no lake at {root}: create one with 'orginsight lake import FILES --lake {root}' "
                 f"or 'orginsight lake generate --lake {root}'"
             )
-        return cls(LocalEngine(root, threads=threads), root=root)
+        return cls(LocalEngine(root, threads=threads, cache_dir=cache_dir, verify_cache=verify_cache), root=root)
 
     @classmethod
     def athena(
@@ -92,6 +99,24 @@ class Lake:
         pf.narrow_days(parse_time(since).date() - EVENTTIME_SLACK if since is not None else None,
                        parse_time(until).date() + EVENTTIME_SLACK if until is not None else None)
         return self.engine.load_into_memory(pf)
+
+    def compact(self, since: Any = None, until: Any = None, accounts: list[str] | None = None,
+                progress: bool = True) -> dict:
+        """Cache the closed days from ``since`` to ``until`` (both included) as Parquet (local lakes only).
+
+        Worth it for days queried again and again: later queries read those partitions
+        from Parquet while their files are unchanged (see ``orginsight.engines.parquet_cache``).
+        Returns what was written, what was already up to date, open days left as JSON, unreadable files.
+        """
+        from orginsight.engines.translate import PartitionFilter
+        from orginsight.timerange import parse_time
+
+        if not hasattr(self.engine, "compact"):
+            raise LakeError("compact is for local lakes; Athena reads the bucket as it is")
+        pf = PartitionFilter(accounts=set(accounts) if accounts else None)
+        pf.narrow_days(parse_time(since).date() if since is not None else None,
+                       parse_time(until).date() if until is not None else None)
+        return self.engine.compact(pf, progress=progress)
 
     def hunt(self, name: str, /, **params: Any) -> pd.DataFrame:
         """Run the hunt ``name`` of ``queries/`` with typed parameters (see ``orginsight.hunts``)."""

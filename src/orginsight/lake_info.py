@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -18,6 +20,8 @@ class LakeInfo:
     root: Path
     partitions: pd.DataFrame
     bad_files: list[dict[str, str]] = field(default_factory=list)
+    cache: dict[str, Any] | None = None
+    """Parquet cache coverage of closed partitions (``ParquetCache.status``)."""
 
     @property
     def records(self) -> int:
@@ -32,20 +36,24 @@ class LakeInfo:
         if len(self.partitions):
             with pd.option_context("display.width", 160, "display.max_rows", 500):
                 lines.append(self.partitions.to_string(index=False))
+        if self.cache is not None:
+            from orginsight.engines.parquet_cache import status_line
+
+            lines.append(status_line(self.cache, self.root))
         if self.bad_files:
             lines.append(f"{len(self.bad_files)} unreadable file(s), left out of every query:")
             lines += [f"  {b['file']}: {b['error']}" for b in self.bad_files]
         return "\n".join(lines)
 
 
-def lake_info(path: str | os.PathLike[str]) -> LakeInfo:
-    """Check every CloudTrail file of the lake once (cached) and count what it holds."""
+def lake_info(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None) -> LakeInfo:
+    """Check every CloudTrail file of the lake once (cached), count what it holds and what the Parquet cache covers."""
     from orginsight.engines.local import LocalEngine
 
     root = Path(path)
     if not root.is_dir():
         raise LakeError(f"no lake at {root}")
-    engine = LocalEngine(root)
+    engine = LocalEngine(root, cache_dir=cache_dir)
     files = engine.files()
     good, bad = engine.check(files)
     rows = [
@@ -61,4 +69,5 @@ def lake_info(path: str | os.PathLike[str]) -> LakeInfo:
         if len(frame)
         else pd.DataFrame(columns=["account", "region", "files", "records", "bytes", "first_day", "last_day"])
     )
-    return LakeInfo(root=root, partitions=partitions, bad_files=bad)
+    cache = engine.cache.status(good, engine.checks.verdicts, datetime.now(UTC).replace(tzinfo=None))
+    return LakeInfo(root=root, partitions=partitions, bad_files=bad, cache=cache)

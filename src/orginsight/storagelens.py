@@ -739,12 +739,13 @@ def query_local(root: str | Path, athena_sql: str, **params: Any) -> pd.DataFram
     import duckdb
 
     from orginsight.engines import translate
+    from orginsight.engines.frames import query_frame
 
     tree = translate.bind(translate.parse(athena_sql), params)
     con = duckdb.connect()
     try:
         create_local_view(con, root)
-        return con.execute(translate.to_sql(tree, "duckdb")).df()
+        return query_frame(con, translate.to_sql(tree, "duckdb"))
     finally:
         con.close()
 

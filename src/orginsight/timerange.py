@@ -26,3 +26,19 @@ def parse_time(text: str | datetime | date, now: datetime | None = None) -> date
     except ValueError as e:
         raise ValueError(f"cannot read {text!r} as a time: use e.g. 7d, 12h, 2024-06-01 or 2024-06-01T12:00:00Z") from e
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+DELIVERY_LAG = timedelta(days=1)
+"""How long after an event its log file may be delivered. CloudTrail delivers within about
+5 minutes on average, without a guarantee; a day covers the late stragglers."""
+
+
+def delivery_days(start: datetime, end: datetime) -> tuple[str, str]:
+    """The first and last ``timestamp`` partitions (``yyyy/MM/dd``) holding the events of ``[start, end)``.
+
+    A file sits under the UTC day it was delivered, never before its events, so the
+    range starts on the day of ``start`` and ends a delivery lag after ``end``. A day
+    of slack before ``start`` would read a whole extra day of files for nothing.
+    """
+    last = end - timedelta(microseconds=1) + DELIVERY_LAG
+    return start.strftime("%Y/%m/%d"), last.strftime("%Y/%m/%d")

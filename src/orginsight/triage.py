@@ -6,11 +6,16 @@ handed on (AssumeRole in any account, keys it created, recursively), and reads
 the timeline of every event made with those credentials, in the engine, with
 one filtered query. The result holds the timeline, a summary, the graph around
 the indicator and figures, and writes itself as a self-contained HTML page.
+
+A leaked key keeps doing its owner's routine work around the incident, so the
+page (and ``Triage``) leads with what tells the incident apart: a verdict, what
+is newly observed for the indicator and the sessions it produced, the incident
+window where that concentrates (``orginsight.incident``), the timeline of that
+window, and only then the chain of sessions, its routine links collapsed.
 """
 
 from __future__ import annotations
 
-import html
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -24,6 +29,7 @@ from orginsight.errors import ParameterError
 from orginsight.graph import entities as E
 from orginsight.graph.build import EVENT_TIME, PRINCIPAL_SQL
 from orginsight.graph.model import EntityGraph
+from orginsight.timerange import delivery_days
 
 DEFAULT_WINDOW = timedelta(days=30)
 """How far back triage looks when not told: a month ending at the lake's newest data."""
@@ -57,7 +63,13 @@ account, as an ``AWSAccount`` caller without the caller's key)."""
 @dataclass
 class Triage:
     """What one indicator did: ``timeline`` (one row per event), ``summary``, ``chain`` of handed-on
-    credentials, ``graph`` around it, and plotly ``figures``."""
+    credentials, ``graph`` around it, and plotly ``figures``.
+
+    What tells the incident apart: ``what_is_new`` (newly observed items, by first sighting),
+    ``incident_window`` (``summary["incident_window"]``), ``window_timeline`` (its events; the
+    timeline's ``new`` column names what each event shows for the first time, ``in_window`` says
+    whether it falls in the window) and ``chain["notable"]`` (the links the page shows expanded).
+    """
 
     indicator: str
     entity: str
@@ -75,6 +87,25 @@ class Triage:
             f"Triage({self.indicator}: {s['events']} events, {len(s['accounts'])} account(s), "
             f"{s['first_seen']} .. {s['last_seen']}, {len(self.chain)} credential hand-offs)"
         )
+
+    @property
+    def what_is_new(self) -> pd.DataFrame:
+        """Newly observed IPs (with country), user agents, APIs, regions and resources for the
+        indicator and the sessions it produced, by first sighting; ``in_window`` marks those in the
+        incident window."""
+        return self.summary["what_is_new"]
+
+    @property
+    def incident_window(self) -> tuple[datetime, datetime] | None:
+        """Where newly observed activity and findings concentrate (see ``incident.incident_window``)."""
+        return self.summary["incident_window"]
+
+    @property
+    def window_timeline(self) -> pd.DataFrame:
+        """The events of the incident window (the whole timeline when nothing is new)."""
+        if self.incident_window is None:
+            return self.timeline
+        return self.timeline[self.timeline["in_window"]].reset_index(drop=True)
 
     def write(self, out: str | os.PathLike[str], png: bool = True) -> list[Path]:
         """Write ``triage.html`` (self-contained: plotly.js inlined once) and a PNG per chart into ``out``."""
@@ -218,6 +249,9 @@ def triage(
     summary["origin"] = (
         pd.concat([g.credential_origin(s) for s in starts], ignore_index=True) if starts else None
     )
+    chain = focus(timeline, g, actors, chain, summary)
+    summary["owner"] = owner_of(entity, g, finding)
+    summary["account_names"] = _account_names(lake)
     t = Triage(
         indicator=indicator,
         entity=entity,
@@ -233,9 +267,10 @@ def triage(
 
 
 def read_timeline(lake: Any, since: datetime, until: datetime, seeds: dict[str, set[str]]) -> pd.DataFrame:
+    first_day, last_day = delivery_days(since, until)
     params = {
-        "first_day": (since - timedelta(days=1)).strftime("%Y/%m/%d"),
-        "last_day": (until + timedelta(days=1)).strftime("%Y/%m/%d"),
+        "first_day": first_day,
+        "last_day": last_day,
         "since": since,
         "until": until,
         "keys": sorted(seeds["keys"]),
@@ -249,6 +284,75 @@ def read_timeline(lake: Any, since: datetime, until: datetime, seeds: dict[str, 
     df["api"] = df["eventsource"].str.replace(".amazonaws.com", "", regex=False) + ":" + df["eventname"]
     df["outcome"] = df["errorcode"].isna().map({True: "success", False: "failure"})
     return df.reset_index(drop=True)
+
+
+def focus(
+    timeline: pd.DataFrame, g: EntityGraph, actors: set[str], chain: pd.DataFrame, summary: dict[str, Any]
+) -> pd.DataFrame:
+    """What tells the incident apart, in place: the timeline gains ``new`` and ``in_window``, the
+    summary ``what_is_new``, ``incident_window`` and ``newly_observed_judged``; returns the chain
+    with ``time``, ``notable`` and ``why`` (see ``orginsight.incident``)."""
+    from orginsight import incident
+
+    judged = incident.lineage_novelty(g, actors)
+    countries = incident.country_of_ips(g)
+    new, first, hits = incident.mark_new_events(timeline, judged, countries)
+    timeline["new"] = new
+    items = incident.what_is_new(judged, first, hits, countries)
+    window = incident.incident_window(items, judged, timeline, summary["findings"])
+    if window is None:
+        timeline["in_window"] = False
+        items["in_window"] = False
+    else:
+        timeline["in_window"] = (timeline["time"] >= window[0]) & (timeline["time"] <= window[1])
+        items["in_window"] = (items["first_seen"] >= window[0]) & (items["first_seen"] <= window[1])
+    summary["newly_observed_judged"] = judged.assign(first_event=first)
+    summary["what_is_new"] = items
+    summary["incident_window"] = window
+    return incident.chain_focus(chain, timeline, judged, window)
+
+
+def owner_of(entity: str, g: EntityGraph, finding: dict | None = None) -> dict[str, Any]:
+    """What the indicator resolved to: ``kind``, ``principal`` (who uses a key, the session or user
+    itself ...) and ``account``; for an IP, the principals that called from it."""
+    kind, key = E.split_id(entity)
+    principals: list[str] = []
+    if kind == E.ACCESS_KEY:
+        uses = g.edges[(g.edges["kind"] == "uses_key") & (g.edges["dst"] == entity)]["src"]
+        principals = sorted(set(uses), key=lambda p: (p.startswith("account:"), p))
+    elif kind in (E.IAM_USER, E.ROLE_SESSION, E.FEDERATED_USER, E.IAM_ROLE, E.ACCOUNT):
+        principals = [entity]
+    elif kind == E.IP:
+        used = g.edges[(g.edges["kind"] == "from_ip") & (g.edges["dst"] == entity)]["src"]
+        principals = sorted(set(used))
+    elif kind == E.FINDING and finding is not None and finding.get("principal"):
+        principals = [str(finding["principal"])]
+    account = key if kind == E.ACCOUNT else (finding or {}).get("account_id")
+    for p in principals:
+        arn = p.partition(":")[2]
+        parts = arn.split(":")
+        if account is None and arn.startswith("arn:") and len(parts) > 4 and parts[4]:
+            account = parts[4]
+    return {
+        "kind": kind,
+        "principal": principals[0] if principals else None,
+        "principals": principals,
+        "account": account,
+        "finding_type": (finding or {}).get("type"),
+    }
+
+
+def _account_names(lake: Any) -> dict[str, str]:
+    """Account id -> name from the organization's recorded state, when the lake holds it."""
+    from orginsight.errors import OrgInsightError
+
+    try:
+        accounts = lake.collected("org", "accounts", latest=True)
+    except (OrgInsightError, AttributeError, OSError):
+        return {}
+    if not {"account_id", "name"} <= set(accounts.columns):
+        return {}
+    return dict(zip(accounts["account_id"].astype(str), accounts["name"].astype(str), strict=True))
 
 
 def _actors(timeline: pd.DataFrame, seeds: dict[str, set[str]], chain: pd.DataFrame) -> set[str]:
@@ -326,87 +430,34 @@ def figures(t: Triage) -> dict[str, Any]:
             color_discrete_map={"success": "#2ca02c", "failure": "#d62728"},
         )
         figs["accounts"] = px.histogram(tl, x="account", color="region", title="Events by account and region")
+        window = t.summary.get("incident_window")
+        if window is not None:
+            # A band of at least an hour, so that a ten-minute incident shows on a week-long axis.
+            start, end = (
+                pd.Timestamp(window[0]),
+                max(pd.Timestamp(window[1]), pd.Timestamp(window[0]) + timedelta(hours=1)),
+            )
+            for name in ("timeline", "volume"):
+                figs[name].add_vrect(
+                    x0=start,
+                    x1=end,
+                    fillcolor="#b42318",
+                    opacity=0.12,
+                    line_width=0,
+                    annotation_text="incident window",
+                    annotation_position="top left",
+                )
     if len(t.graph.entities):
         figs["graph"] = t.graph.figure(title=f"Entities around {t.indicator}", highlight=[t.entity])
     return figs
 
 
-def _table(df: pd.DataFrame | pd.Series, limit: int = 200) -> str:
-    if isinstance(df, pd.Series):
-        df = (
-            df.reset_index(name="count")
-            if df.name is None or df.name not in df.index.names
-            else df.reset_index()
-        )
-    if not len(df):
-        return "<p><em>none</em></p>"
-    return df.head(limit).to_html(index=False, border=0, classes="t", escape=True)
-
-
 def render_html(t: Triage) -> str:
-    """One page: summary, chain, newly observed, findings, figures (plotly.js inlined once), timeline."""
-    s = t.summary
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>Triage {html.escape(t.indicator)}</title>",
-        "<style>body{font-family:sans-serif;margin:2em} table.t{border-collapse:collapse;font-size:12px}"
-        "table.t td,table.t th{border-bottom:1px solid #ddd;padding:2px 6px;text-align:left}</style></head><body>",
-        f"<h1>Triage of {html.escape(t.indicator)}</h1>",
-        f"<p>Window {t.window[0]:%Y-%m-%d %H:%M} .. {t.window[1]:%Y-%m-%d %H:%M} UTC; entity "
-        f"<code>{html.escape(t.entity)}</code></p>",
-        "<ul>",
-        f"<li>{s['events']} events, first {s['first_seen']}, last {s['last_seen']}</li>",
-        f"<li>Accounts: {html.escape(', '.join(s['accounts']))}; regions: {html.escape(', '.join(s['regions']))}</li>",
-        f"<li>Source IPs: {html.escape(', '.join(s['ips'][:20]))}</li>",
-        f"<li>Sessions produced: {len(s['sessions'])}</li>",
-        "</ul>",
-    ]
-    for note in s["notes"]:
-        parts.append(f"<p><strong>Note:</strong> {html.escape(note)}</p>")
-    parts += [
-        "<h2>Chain of sessions and keys</h2>",
-        _table(t.chain[["hour", "depth", "kind", "src", "dst", "apis"]] if len(t.chain) else t.chain),
-    ]
-    origin = s.get("origin")
-    if origin is not None and len(origin):
-        parts += [
-            "<h2>Where the credentials came from</h2>",
-            _table(origin[["hour", "depth", "kind", "src", "dst", "apis"]]),
-        ]
-    parts += [
-        "<h2>APIs by count</h2>",
-        _table(s["apis"].rename("count").reset_index() if len(s["apis"]) else pd.DataFrame()),
-    ]
-    parts += [
-        "<h2>Errors</h2>",
-        _table(s["errors"].rename("count").reset_index() if len(s["errors"]) else pd.DataFrame()),
-    ]
-    parts += ["<h2>Newly observed (not in the baseline)</h2>", _table(s["newly_observed"])]
-    findings = s["findings"]
-    if len(findings):
-        findings = findings[
-            [c for c in ("finding_id", "type", "severity_label", "account_id", "first_seen") if c in findings]
-        ]
-    parts += ["<h2>Related findings</h2>", _table(findings)]
-    first = True
-    for name, fig in t.figures.items():
-        parts.append(f"<h2>{html.escape(name.title())}</h2>")
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=first))
-        first = False
-    cols = [
-        "time",
-        "account",
-        "region",
-        "api",
-        "principal_arn",
-        "access_key",
-        "ip",
-        "user_agent",
-        "errorcode",
-        "eventid",
-    ]
-    parts += ["<h2>Timeline</h2>", _table(t.timeline[cols], limit=5000), "</body></html>"]
-    return "\n".join(parts)
+    """One self-contained page: verdict, what is new, the incident window's timeline, the chain
+    (routine links collapsed), findings, figures and graph (see ``orginsight.triage_page``)."""
+    from orginsight.triage_page import render_html as page
+
+    return page(t)
 
 
 def write_pngs(figs: dict[str, Any], out_dir: Path) -> list[Path]:

@@ -21,7 +21,7 @@ import gzip
 import json
 import os
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -409,12 +409,14 @@ def iter_export_files(root: str | Path) -> list[tuple[Path, dict[str, str]]]:
     """GuardDuty export objects below ``root`` (a lake folder), with account and region from the key."""
     root = Path(root)
     found = []
-    for dirpath, _dirs, files in os.walk(root / "AWSLogs"):
+    for dirpath, dirs, files in os.walk(root / "AWSLogs"):
+        # CloudTrail's folders hold tens of thousands of log files a day: never walk them.
+        dirs[:] = [d for d in dirs if not d.startswith("CloudTrail")]
+        rel = Path(dirpath).relative_to(root).as_posix()
         for name in files:
-            path = Path(dirpath) / name
-            m = GUARDDUTY_KEY.search(path.relative_to(root).as_posix())
+            m = GUARDDUTY_KEY.search(f"{rel}/{name}")
             if m:
-                found.append((path, m.groupdict()))
+                found.append((Path(dirpath, name), m.groupdict()))
     return sorted(found)
 
 
@@ -459,15 +461,21 @@ def read_guardduty_export(
     accounts: set[str] | None = None,
     regions: set[str] | None = None,
     latest_only: bool = True,
+    exported_since: date | None = None,
 ) -> pd.DataFrame:
     """Findings from GuardDuty's S3 export in a local lake, as the normalized findings frame.
 
     A line that is not a finding (or a file that is not readable) is skipped and described in
     ``df.attrs["errors"]`` with its file and line number; the rest of the export is still read.
+    ``exported_since`` skips objects exported on earlier days: GuardDuty exports a finding again
+    at each update, so a finding still active on that day is in a later object.
     """
     rows, errors = [], []
+    since = exported_since.strftime("%Y%m%d") if exported_since else None
     for path, key in iter_export_files(root):
         if (accounts and key["account"] not in accounts) or (regions and key["region"] not in regions):
+            continue
+        if since and key["yyyy"] + key["mm"] + key["dd"] < since:
             continue
         try:
             data = path.read_bytes()

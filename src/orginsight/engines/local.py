@@ -9,6 +9,18 @@ Files are checked once (a cheap DuckDB pass that counts each file's records)
 and the verdict is cached by path, size and modification time: a corrupt,
 truncated, non-JSON or ``Records``-less file is reported and left out, and
 every good file is still read.
+
+Closed partitions can also be read from an opt-in Parquet copy
+(``compact``, see ``parquet_cache``): each partition whose copy still matches its
+files is read from Parquet, every other file from JSON, and the two united by name.
+
+Planning a query walks the day folders the partition predicates allow. A partition
+whose Parquet copy passes the quick check on its folders (``ParquetCache.trusted``)
+costs no ``stat`` of its files and no file verdict; only the other partitions' files
+are stat'ed (once each: size and mtime) and checked. The verdicts file itself is read
+only when some file needs a verdict. For a month of 5-minute files (213k files, 876
+partitions, all cached) planning took 0.3 s of CPU instead of 3.6 s, and an engine's
+first query 0.5 s instead of 5.7 s (2026-11-28, ``planning_s`` in the stats).
 """
 
 from __future__ import annotations
@@ -19,16 +31,18 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import astuple, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from orginsight.engines import schema, translate
+from orginsight.engines import parquet_cache, schema, translate
+from orginsight.engines.frames import query_frame
 from orginsight.errors import QueryError
-from orginsight.layout import CloudTrailFile, iter_cloudtrail_files
+from orginsight.layout import CloudTrailFile, CloudTrailFolder, iter_cloudtrail_folders
 
 MAX_OBJECT_SIZE = 2**31 - 1
 """DuckDB's largest JSON object. A whole CloudTrail file is one object, often past DuckDB's 16 MB default."""
@@ -44,6 +58,10 @@ def object_size_limit(json_sizes: list[int]) -> int:
     small-file scans measurably slower here (0.9 s against 0.6 s for 384 files).
     """
     return int(min(MAX_OBJECT_SIZE, max(2**20, max(json_sizes, default=0) + 1024)))
+
+COMPACT_WORKERS = 2
+"""Partitions compacted at a time. One DuckDB query on a 24-file partition leaves a core idle a third of
+the time; two at once took 30 ms a partition instead of 42 ms on this 2-core machine (2026-11-28)."""
 
 CHECK_BATCH = 2000
 """Files checked per DuckDB pass; a failing batch is split until the bad file is alone."""
@@ -64,29 +82,51 @@ class FileVerdict:
 
 
 class FileChecks:
-    """File verdicts, cached in the lake (or only in memory when the lake is read-only)."""
+    """File verdicts, cached in the lake (or only in memory when the lake is read-only).
+
+    Read on first use: on a lake of 213k files the file is 90 MB and took 1.6 s to
+    load, which a query reading only partitions the Parquet cache vouches for never needs.
+    """
 
     def __init__(self, root: Path) -> None:
         self.path = root / CACHE_NAME
         self._lock = threading.Lock()
-        self.verdicts: dict[str, FileVerdict] = {}
+        self._verdicts: dict[str, FileVerdict] | None = None
+
+    @property
+    def verdicts(self) -> dict[str, FileVerdict]:
+        """Verdicts by file path (loaded from the lake the first time they are asked for)."""
+        if self._verdicts is None:
+            with self._lock:
+                if self._verdicts is None:
+                    self._verdicts = self._load()
+        return self._verdicts
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the verdicts have been read (a query over trusted cached partitions only never reads them)."""
+        return self._verdicts is not None
+
+    def _load(self) -> dict[str, FileVerdict]:
         try:
             raw = json.loads(self.path.read_text())
             if raw.get("version") == CACHE_VERSION:
-                self.verdicts = {k: FileVerdict(*v) for k, v in raw["files"].items()}
+                return {k: FileVerdict(*v) for k, v in raw["files"].items()}
         except (OSError, ValueError, TypeError, AttributeError):
-            self.verdicts = {}
+            pass
+        return {}
 
     def current(self, f: CloudTrailFile, mtime_ns: int) -> FileVerdict | None:
         v = self.verdicts.get(f.path)
         return v if v is not None and v.size == f.size and v.mtime_ns == mtime_ns else None
 
     def save(self) -> None:
+        verdicts = self.verdicts
         with self._lock:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = self.path.with_suffix(".tmp")
-                files = {k: astuple(v) for k, v in self.verdicts.items()}
+                files = {k: astuple(v) for k, v in verdicts.items()}
                 tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": files}))
                 os.replace(tmp, self.path)
             except OSError:
@@ -98,7 +138,8 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, root: str | os.PathLike[str], threads: int | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str], threads: int | None = None,
+                 cache_dir: str | os.PathLike[str] | None = None, verify_cache: bool = False) -> None:
         import duckdb
 
         self.root = Path(root)
@@ -110,22 +151,35 @@ class LocalEngine:
         # DuckDB's own progress bar failed once inside Jupyter ("GetProgress is not implemented for
         # this file handle", seen 2026-11-28); callers show progress with tqdm instead.
         self.con.execute("SET enable_progress_bar = false")
+        # Hand memory back after a big scan (jemalloc keeps freed pages otherwise): after the entity
+        # graph's aggregate of a 1-million-event day + 2-day baseline, 1.1 GB resident instead of 1.4 GB.
+        self.con.execute("SET allocator_background_threads = true")
+        self.con.execute("SET allocator_flush_threshold = '32MB'")
         self.checks = FileChecks(self.root)
+        self.cache = parquet_cache.ParquetCache(self.root, cache_dir)
+        """The Parquet copy of closed partitions (``<lake>/.orginsight/parquet`` unless ``cache_dir`` says where)."""
+        self.verify_cache = verify_cache
+        """Check every cached partition file by file, never on its folders alone (``parquet_cache`` says when that matters)."""
+        self._stale_warned: set[parquet_cache.PartitionKey] = set()
         self._extra_tables: dict[str, str] = {}
         self._in_memory: set[str] = set()
         """Paths of the files whose records ``load_into_memory`` holds in the ``__cloudtrail_memory`` table."""
 
     # --- files ------------------------------------------------------------------------------------
 
+    def folders(self, pf: translate.PartitionFilter | None = None) -> list[CloudTrailFolder]:
+        """The CloudTrail day folders a partition filter allows (all of them without one), files not stat'ed."""
+        return [d for d in iter_cloudtrail_folders(self.root, pf) if pf is None or pf.allows(d.account, d.region, d.day)]
+
     def files(self, pf: translate.PartitionFilter | None = None) -> list[CloudTrailFile]:
         """The CloudTrail log files a partition filter allows (all of them without one)."""
-        return [f for f in iter_cloudtrail_files(self.root, pf) if pf is None or pf.allows(f.account, f.region, f.day)]
+        return [f for d in self.folders(pf) for f in d.files()]
 
     def check(self, files: list[CloudTrailFile]) -> tuple[list[CloudTrailFile], list[dict[str, str]]]:
         """Split files into readable ones and bad ones (with the reason), checking new files once."""
         todo, good, bad = [], [], []
         for f in files:
-            mtime = os.stat(f.path).st_mtime_ns
+            mtime = f.mtime_ns if f.mtime_ns is not None else os.stat(f.path).st_mtime_ns
             v = self.checks.current(f, mtime)
             if v is None:
                 todo.append((f, mtime))
@@ -202,15 +256,15 @@ class LocalEngine:
         only ever skips files, and every query keeps its own predicates.
         """
         started = time.perf_counter()
-        good, bad = self.check(self.files(pf))
-        limit = object_size_limit([self.checks.verdicts[f.path].json_bytes for f in good])
+        plan = self.plan(pf)
+        sql, params = self._scan(None, plan.split)
         self.con.execute("DROP TABLE IF EXISTS __cloudtrail_memory")
-        self.con.sql(scan_sql(None, bool(good), limit), params={"files": [f.path for f in good]} if good else None
-                     ).create("__cloudtrail_memory")
-        self._in_memory = {f.path for f in good}
-        rows = self.con.execute("SELECT count(*) FROM __cloudtrail_memory").fetchone()[0]
-        return {"files": len(good), "records": rows, "bad_files": bad,
-                "elapsed_s": round(time.perf_counter() - started, 3)}
+        self.con.sql(sql, params=params).create("__cloudtrail_memory")
+        good = plan.good_files(self.root)
+        self._in_memory = set(good)
+        rows = self.con.execute("SELECT count(*) FROM __cloudtrail_memory").fetchall()[0][0]
+        return {"files": len(good), "records": rows, "bad_files": plan.bad,
+                "cached_partitions": len(plan.split.cached), "elapsed_s": round(time.perf_counter() - started, 3)}
 
     def run(self, tree: Any, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run a parsed Athena statement; the DataFrame carries run statistics in ``attrs["stats"]``."""
@@ -218,33 +272,42 @@ class LocalEngine:
         bound = translate.bind(tree, params or {})
         refs = translate.table_refs(bound)
         columns = translate.columns_used(bound)
-        files_read = bytes_read = 0
+        files_read = bytes_read = files_statted = 0
         bad: list[dict[str, str]] = []
         seen_bad: set[str] = set()
-        days: set[tuple[str, str, str]] = set()
+        days: set[parquet_cache.PartitionKey] = set()
+        cached: set[parquet_cache.PartitionKey] = set()
+        cached_files = 0
         from_memory = 0
         for i, ref in enumerate(refs):
-            pf = translate.partition_filter(ref)
-            good, bad_here = self.check(self.files(pf))
-            for b in bad_here:
+            plan = self.plan(translate.partition_filter(ref))
+            files_statted += plan.files_statted
+            for b in plan.bad:
                 if b["file"] not in seen_bad:
                     seen_bad.add(b["file"])
                     bad.append(b)
-            files_read += len(good)
-            bytes_read += sum(f.size for f in good)
-            days.update((f.account, f.region, f.timestamp) for f in good)
-            if self._in_memory and all(f.path in self._in_memory for f in good):
-                from_memory += 1
-                ref.replace(translate.renamed(ref, "__cloudtrail_memory"))
-                continue
+            days.update(plan.partitions())
+            if self._in_memory:
+                good = plan.good_files(self.root)
+                if all(path in self._in_memory for path in good):
+                    from_memory += 1
+                    files_read += len(good)
+                    bytes_read += sum(good.values())
+                    ref.replace(translate.renamed(ref, "__cloudtrail_memory"))
+                    continue
+            split = plan.split
+            files_read += len(split.json_files) + len(split.cached)
+            bytes_read += sum(f.size for f in split.json_files) + sum(c.parquet_size for c in split.cached)
+            cached.update(c.key for c in split.cached)
+            cached_files += sum(c.source_files for c in split.cached)
             view = f"__cloudtrail_{i}"
-            limit = object_size_limit([self.checks.verdicts[f.path].json_bytes for f in good])
-            self.con.sql(scan_sql(columns, bool(good), limit), params={"files": [f.path for f in good]} if good else None
-                         ).create_view(view, replace=True)
+            scan, scan_params = self._scan(columns, split)
+            self.con.sql(scan, params=scan_params).create_view(view, replace=True)
             ref.replace(translate.renamed(ref, view))
-        sql = bound.sql(dialect="duckdb")
+        sql = translate.to_sql(bound, "duckdb")
+        planned = time.perf_counter()
         try:
-            result = self.con.execute(sql).df()
+            result = query_frame(self.con, sql)
         except Exception as e:
             raise QueryError(f"the local engine could not run the query: {e}", sql=sql) from e
         if bad:
@@ -256,13 +319,207 @@ class LocalEngine:
             "engine": self.name,
             "sql": sql,
             "elapsed_s": round(time.perf_counter() - started, 4),
+            "planning_s": round(planned - started, 4),
             "files_read": files_read,
             "bytes_read": bytes_read,
             "partitions_read": len(days),
+            "cached_partitions": len(cached),
+            "cached_files": cached_files,
+            "files_statted": files_statted,
             "from_memory": from_memory == len(refs) > 0,
             "bad_files": bad,
         }
         return result
+
+    # --- Parquet cache ----------------------------------------------------------------------------
+
+    def plan(self, pf: translate.PartitionFilter | None = None) -> ScanPlan:
+        """What one ``cloudtrail`` reference reads: cached partitions, good JSON files, and the bad files to report.
+
+        Partitions trusted on their folders (``ParquetCache.trusted``) are taken as the
+        manifest says, files unread and unstat'ed; every other folder's files are stat'ed,
+        checked and split against the cache file by file (``verify_cache`` makes every
+        partition go that way).
+        """
+        by_key = parquet_cache.group_folders(self.folders(pf))
+        trusted: list[tuple[parquet_cache.PartitionKey, parquet_cache.Manifest]] = []
+        rest: list[CloudTrailFolder] = []
+        quick = not self.verify_cache and self.cache.dir.is_dir()
+        for key, folders in by_key.items():
+            m = self.cache.trusted(key, parquet_cache.folder_stamps(folders, self.root)) if quick else None
+            if m is None:
+                rest.extend(folders)
+            else:
+                trusted.append((key, m))
+        files = [f for d in rest for f in d.files()]
+        good, bad = self.check(files) if files else ([], [])
+        split = self._split_cached(good)
+        for key, m in trusted:
+            split.cached.append(parquet_cache.CachedPartition(
+                key, str(parquet_cache.parquet_path(self.cache.dir, key)), m.parquet_size, len(m.files)))
+            bad.extend({"file": parquet_cache.absolute_path(p, self.root), "error": e} for p, _, _, e in m.bad_files)
+        bad.sort(key=lambda b: b["file"])
+        return ScanPlan(good, trusted, bad, split, len(files))
+
+    def _split_cached(self, good: list[CloudTrailFile]) -> parquet_cache.CacheSplit:
+        """Good files divided into cached partitions and JSON files; each stale partition is warned about once."""
+        split = self.cache.split(good, self.checks.verdicts if good else {})  # no good files: leave verdicts unread
+        new = [k for k in split.stale if k not in self._stale_warned]
+        if new:
+            self._stale_warned.update(new)
+            names = ", ".join(k.label for k in new[:3]) + (f" (and {len(new) - 3} more)" if len(new) > 3 else "")
+            warnings.warn(
+                f"the Parquet cache of {len(new)} partition(s) is out of date (files added or changed since it was "
+                f"written): {names}; reading their JSON files instead. Run 'orginsight lake compact --lake "
+                f"{self.root}' again to refresh it.", stacklevel=5)
+        return split
+
+    def _scan(self, columns: dict[str, set[tuple[str, ...]] | None] | None, split: parquet_cache.CacheSplit
+              ) -> tuple[str, dict[str, list[str]] | None]:
+        """SQL and parameters for one ``cloudtrail`` reference: JSON files, cached partitions, or both by name."""
+        parts, params = [], {}
+        if split.json_files or not split.cached:
+            limit = object_size_limit([self.checks.verdicts[f.path].json_bytes for f in split.json_files])
+            parts.append(scan_sql(columns, bool(split.json_files), limit))
+            if split.json_files:
+                params["files"] = [f.path for f in split.json_files]
+        if split.cached:
+            parts.append(parquet_cache.scan_sql(columns))
+            params["parquet"] = [c.parquet for c in split.cached]
+        sql = parts[0] if len(parts) == 1 else " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+        return sql, params or None
+
+    def compact(self, pf: translate.PartitionFilter | None = None, progress: bool = True) -> dict[str, Any]:
+        """Write each closed partition the filter allows to the Parquet cache, unless its copy is up to date.
+
+        Closed means CloudTrail is done delivering the day (``parquet_cache.is_closed``);
+        newer partitions stay JSON. Unreadable files stay left out, and are listed in
+        the result and in each partition's manifest, as queries report them.
+
+        Up to date is decided file by file, never on the folders alone, so ``compact``
+        is also what sees a file rewritten in place; an up-to-date partition whose
+        manifest lacks its current folders gets them recorded (``restamped``).
+        """
+        started = time.perf_counter()
+        self.cache.ensure_writable()
+        folders = self.folders(pf)
+        files = [f for d in folders for f in d.files()]
+        good, bad = self.check(files)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        groups = parquet_cache.group_by_partition(good)
+        folder_groups = parquet_cache.group_folders(folders)
+        closed = sorted(k for k in groups if parquet_cache.is_closed(k.day, now))
+        bad_by_key = self._bad_by_partition(files, bad)
+        todo: list[tuple] = []
+        restamped, failed = 0, []
+        for key in closed:
+            prints = parquet_cache.fingerprint(groups[key], self.checks.verdicts, self.root)
+            stamps = parquet_cache.folder_stamps(folder_groups[key], self.root)
+            bad_here = bad_by_key.get(key, ())
+            m = self.cache.manifest(key)
+            if m is None or not self.cache.is_fresh(key, m, prints):
+                todo.append((key, groups[key], prints, bad_here, stamps))
+            elif m.folders != stamps or m.bad_files != bad_here:
+                # Up to date file by file, but its folders changed (a copied lake, a stray or bad file) or were
+                # never recorded (an older manifest): record them, so the quick check serves it again.
+                try:
+                    self.cache.restamp(key, m, stamps, bad_here)
+                    restamped += 1
+                except OSError as e:
+                    failed.append({"partition": key.label, "error": f"manifest not updated: {e}"})
+        result: dict[str, Any] = {"cache_dir": str(self.cache.dir), "written": 0, "up_to_date": len(closed) - len(todo),
+                                  "open": len(groups) - len(closed), "files": 0, "rows": 0, "gzip_bytes": 0,
+                                  "parquet_bytes": 0, "failed": failed, "bad_files": bad, "restamped": restamped}
+        for key, m in self._write_partitions(todo, now, progress, done=result["up_to_date"]):
+            if isinstance(m, Exception):  # a DuckDB or disk error on one partition: report it and carry on
+                result["failed"].append({"partition": key.label, "error": str(m).split("\n")[0]})
+                continue
+            result["written"] += 1
+            result["files"] += len(groups[key])
+            result["rows"] += m.rows
+            result["gzip_bytes"] += sum(f.size for f in groups[key])
+            result["parquet_bytes"] += m.parquet_size
+        result["elapsed_s"] = round(time.perf_counter() - started, 3)
+        return result
+
+    def _bad_by_partition(self, files: list[CloudTrailFile], bad: list[dict[str, str]]
+                          ) -> dict[parquet_cache.PartitionKey, tuple[tuple[str, int, int, str], ...]]:
+        """The unreadable files of each partition, as manifests record them."""
+        by_path = {f.path: f for f in files}
+        out: dict[parquet_cache.PartitionKey, list[tuple[str, int, int, str]]] = {}
+        for b in bad:
+            f = by_path[b["file"]]
+            entry = (parquet_cache.relative_path(f.path, self.root), f.size, self.checks.verdicts[f.path].mtime_ns,
+                     b["error"])
+            out.setdefault(parquet_cache.partition_of(f), []).append(entry)
+        return {k: tuple(sorted(v)) for k, v in out.items()}
+
+    def _write_partitions(self, todo: list[tuple], now: datetime, progress: bool, done: int = 0
+                          ) -> Iterator[tuple[parquet_cache.PartitionKey, parquet_cache.Manifest | Exception]]:
+        """Write partitions ``COMPACT_WORKERS`` at a time, each on its own DuckDB cursor; yield each as it ends."""
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        from tqdm.auto import tqdm
+
+        cursors: list[Any] = []
+        local = threading.local()
+
+        def write(key: parquet_cache.PartitionKey, files: list[CloudTrailFile], prints: Any, bad: Any,
+                  stamps: Any) -> Any:
+            if not hasattr(local, "con"):
+                local.con = self.con.cursor()
+                cursors.append(local.con)
+            try:
+                return key, self._write_partition(local.con, key, files, prints, bad, now, stamps)
+            except Exception as e:
+                return key, e
+
+        try:
+            with ThreadPoolExecutor(COMPACT_WORKERS) as pool:
+                futures = [pool.submit(write, *job) for job in todo]
+                bar = tqdm(as_completed(futures), total=done + len(todo), initial=done, desc="compacting",
+                           unit="partition", disable=not progress)
+                for future in bar:
+                    yield future.result()
+        finally:
+            for con in cursors:
+                con.close()
+
+    def _write_partition(self, con: Any, key: parquet_cache.PartitionKey, files: list[CloudTrailFile],
+                         prints: tuple[parquet_cache.FileFingerprint, ...],
+                         bad: tuple[tuple[str, int, int, str], ...], now: datetime,
+                         stamps: tuple[parquet_cache.FolderStamp, ...] | None = None) -> parquet_cache.Manifest:
+        """One partition's files, every column exactly as a query's JSON scan gives them, into the cache."""
+        limit = object_size_limit([self.checks.verdicts[f.path].json_bytes for f in files])
+        relation = con.sql(scan_sql(None, True, limit), params={"files": [f.path for f in files]})
+        rows = sum(self.checks.verdicts[f.path].records or 0 for f in files)
+        return self.cache.write_partition(key, relation, prints, bad, rows, now, stamps)
+
+
+@dataclass
+class ScanPlan:
+    """What one ``cloudtrail`` reference reads, from ``LocalEngine.plan``."""
+
+    checked: list[CloudTrailFile]
+    """Good files that were stat'ed and checked (JSON files, and those of partitions cached after a per-file check)."""
+    trusted: list[tuple[parquet_cache.PartitionKey, parquet_cache.Manifest]]
+    """Cached partitions taken on their folders: their files were neither stat'ed nor checked."""
+    bad: list[dict[str, str]]
+    split: parquet_cache.CacheSplit
+    files_statted: int
+
+    def partitions(self) -> set[parquet_cache.PartitionKey]:
+        """The partitions holding good files."""
+        keys = {parquet_cache.PartitionKey(f.account, f.region, f.day) for f in self.checked}
+        return keys | {key for key, m in self.trusted if m.files}
+
+    def good_files(self, root: Path) -> dict[str, int]:
+        """Every good file's path with its size (from the manifests for trusted partitions)."""
+        out = {f.path: f.size for f in self.checked}
+        base = str(root / "AWSLogs")
+        for _, m in self.trusted:
+            out.update((parquet_cache.absolute_path(p, root, base), size) for p, size, _ in m.files)
+        return out
 
 
 PARTITION_SQL = {

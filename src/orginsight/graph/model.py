@@ -77,9 +77,9 @@ class EntityGraph:
         from orginsight.graph.novelty import newly_observed
 
         findings = _findings_in_scope(findings, scope)
-        edges = edge_build.derive_edges(parts["activity"], parts["resources"], parts["credentials"], findings)
-        edges, capped = edge_build.cap_degree(edges, degree_cap, UNCAPPED_KINDS)
-        ents = edge_build.entity_table(edges)
+        edges, capped, ents = edge_build.edge_frames(
+            parts["activity"], parts["resources"], parts["credentials"], findings, degree_cap, UNCAPPED_KINDS
+        )
         novel = newly_observed(
             parts["activity"], parts["baseline"], parts["resources"], parts["baseline_resources"]
         )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orginsight.graph import entities as E
+from orginsight.engines.frames import reshape
+from orginsight.graph.build import is_ip
 
 DIMENSIONS = ("api", "ip", "user_agent", "country", "region", "resource")
 
@@ -76,18 +77,14 @@ _COLS = {
 
 
 def _frame(df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The columns the query reads, typed so that DuckDB reads them even from an empty frame."""
     out = pd.DataFrame(
-        {c: df[c] if c in df else pd.Series(dtype="object") for c in _COLS[kind] if c != "is_ip"}
+        {c: df[c] if c in df else pd.Series(dtype="str") for c in _COLS[kind] if c != "is_ip"}
     )
     if kind == "a":
-        ips = out["ip"].dropna().unique()
-        table = {ip: E.is_ip(ip) for ip in ips}
-        out["is_ip"] = out["ip"].map(table).fillna(False).astype(bool)
+        out["is_ip"] = df["is_ip"] if "is_ip" in df else is_ip(out["ip"])
     out["bucket"] = pd.to_datetime(out["bucket"])
     out["count"] = pd.to_numeric(out["count"]).fillna(0).astype("int64")
-    for c in out.columns:
-        if c not in ("bucket", "count", "is_ip"):
-            out[c] = out[c].astype("object").where(out[c].notna(), None)
     return out
 
 
@@ -99,19 +96,12 @@ def newly_observed(
     Subjects are principals and the access keys they used. An anti-join in an in-process
     DuckDB keeps this fast when the baseline holds weeks of an organization's activity.
     """
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        for name, df, kind in (
-            ("a", activity, "a"),
-            ("b", baseline, "a"),
-            ("r", resources, "r"),
-            ("rb", baseline_resources, "r"),
-        ):
-            con.register(name, _frame(df, kind))
-        out = con.execute(NOVELTY_SQL).df()
-    finally:
-        con.close()
+    out = reshape(
+        NOVELTY_SQL,
+        a=_frame(activity, "a"),
+        b=_frame(baseline, "a"),
+        r=_frame(resources, "r"),
+        rb=_frame(baseline_resources, "r"),
+    )
     out["first_seen"] = pd.to_datetime(out["first_seen"])
     return out[COLUMNS].reset_index(drop=True)

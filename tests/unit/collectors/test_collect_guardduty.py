@@ -289,7 +289,7 @@ def test_finding_criteria_bind_time_range_severity_and_archived() -> None:
 def test_export_reader_takes_the_newest_version_and_reports_bad_lines(tmp_path) -> None:
     import gzip
     import json
-    from datetime import UTC, datetime
+    from datetime import UTC, date, datetime
 
     from orginsight.collectors.guardduty import read_guardduty_export
     from orginsight.layout import guardduty_key
@@ -320,6 +320,11 @@ def test_export_reader_takes_the_newest_version_and_reports_bad_lines(tmp_path) 
         for e, name in zip(errors, ["a1.jsonl.gz", "b2.jsonl.gz"], strict=True)
     ] == [(True, len(lines)), (True, None)]
     assert len(read_guardduty_export(tmp_path, latest_only=False)) == len(raw) + 1
+    # Objects exported before a day are skipped; a CloudTrail folder beside them is never walked.
+    (tmp_path / "AWSLogs" / "123456789012" / "CloudTrail" / "us-west-2").mkdir(parents=True)
+    assert len(read_guardduty_export(tmp_path, exported_since=when.date())) == len(df)
+    later = read_guardduty_export(tmp_path, exported_since=date(2019, 6, 10))
+    assert len(later) == 0 and later.attrs["errors"] == []
 
 
 def test_transform_members_and_detectors_compare_equal_to_expected_rows() -> None:

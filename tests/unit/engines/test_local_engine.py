@@ -156,3 +156,23 @@ def test_queries_inside_the_loaded_window_read_memory_with_the_same_results(mont
     assert from_memory.to_dict("records") == from_files.to_dict("records")
     outside = lake.sql("SELECT count(*) n FROM cloudtrail WHERE timestamp = '2024/06/01'")
     assert outside["n"][0] == 12 and not outside.attrs["stats"]["from_memory"]
+
+
+def test_each_file_is_statted_once_per_query(month_lake, monkeypatch):
+    """The walk takes size and mtime from one stat; the file check reuses it."""
+    import os
+
+    lake = Lake.local(month_lake)
+    lake.sql("SELECT count(*) n FROM cloudtrail")  # every file checked once (cached)
+    calls = []
+    real = os.stat
+
+    def counting(path, *args, **kwargs):
+        if str(path).endswith(".json.gz"):
+            calls.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting)
+    df = lake.sql("SELECT count(*) n FROM cloudtrail WHERE timestamp BETWEEN '2024/06/10' AND '2024/06/12'")
+    assert df["n"][0] == 36 and df.attrs["stats"]["files_statted"] == len(calls) == 12
+    assert df.attrs["stats"]["planning_s"] <= df.attrs["stats"]["elapsed_s"]
