@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from orginsight.engines.frames import query_frame, reshape, scratch_duckdb
+from orginsight.engines.frames import query_frame, scratch_duckdb
 from orginsight.graph import entities as E
 from orginsight.timerange import delivery_days
 
@@ -296,11 +296,6 @@ def shape_activity(agg: pd.DataFrame, scope_start: datetime) -> dict[str, pd.Dat
                 con, events + "in_scope AND (created_principal IS NOT NULL OR created_key IS NOT NULL)"
             ),
         }
-
-
-def split_resources(agg: pd.DataFrame) -> pd.DataFrame:
-    """One row per (aggregate row, distinct resource it named), from the joined ``touched`` strings."""
-    return reshape(RESOURCE_ROWS_SQL.format(table="agg", where="true"), agg=agg)
 
 
 def is_ip(values: pd.Series) -> pd.Series:
