@@ -105,7 +105,7 @@ def bench_parquet_cache(root: Path, json_lake: Lake, cache_dir: Path, gz: int) -
     engine = cached.engine
     good = engine.check(engine.files())[0]
     t_plan = timed_cpu(lambda: engine.check(engine.files()))
-    t_split = timed_cpu(lambda: engine.cache.split(good, engine.checks.verdicts))
+    t_split = timed_cpu(lambda: engine.cache.split(good, engine.checks))
     print(f"\nParquet cache: {result['written']} partitions, {result['rows']:,} events compacted in "
           f"{t_compact[0]:.1f} s wall, {t_compact[1]:.1f} s CPU; {result['parquet_bytes'] / 1e6:,.0f} MB of Parquet "
           f"for {gz / 1e6:,.0f} MB of gzip ({result['parquet_bytes'] / gz:.2f}x)")

@@ -57,7 +57,7 @@ def lake_info(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | 
     files = engine.files()
     good, bad = engine.check(files)
     rows = [
-        {"account": f.account, "region": f.region, "day": f.day, "records": engine.checks.verdicts[f.path].records,
+        {"account": f.account, "region": f.region, "day": f.day, "records": engine.checks[f.path].records,
          "bytes": f.size}
         for f in good
     ]
@@ -69,5 +69,5 @@ def lake_info(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | 
         if len(frame)
         else pd.DataFrame(columns=["account", "region", "files", "records", "bytes", "first_day", "last_day"])
     )
-    cache = engine.cache.status(good, engine.checks.verdicts, datetime.now(UTC).replace(tzinfo=None))
+    cache = engine.cache.status(good, engine.checks, datetime.now(UTC).replace(tzinfo=None))
     return LakeInfo(root=root, partitions=partitions, bad_files=bad, cache=cache)

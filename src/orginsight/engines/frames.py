@@ -72,12 +72,7 @@ def scratch_duckdb(**frames: pd.DataFrame) -> Iterator[Any]:
         con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'orginsight-duckdb'}'")
         for name, df in frames.items():
             con.register(name, df)
+        frames.clear()  # the connection holds them until unregistered: a caller may release its own
         yield con
     finally:
         con.close()
-
-
-def reshape(sql: str, **frames: pd.DataFrame) -> pd.DataFrame:
-    """The result of DuckDB ``sql`` over pandas frames, each registered under its keyword's name."""
-    with scratch_duckdb(**frames) as con:
-        return query_frame(con, sql)

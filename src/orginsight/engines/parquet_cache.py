@@ -9,7 +9,7 @@ holding every column of the ``cloudtrail`` table, typed exactly as the JSON scan
 gives them; queries then read those partitions from Parquet and every other file
 from JSON as before.
 
-Layout (next to the file check cache ``<lake>/.orginsight/filecheck.json``)::
+Layout (next to the file verdicts, ``<lake>/.orginsight/filecheck/<day folder>.json``)::
 
     <lake>/.orginsight/parquet/<account>/<region>/<yyyy>/<mm>/<dd>.parquet
     <lake>/.orginsight/parquet/<account>/<region>/<yyyy>/<mm>/<dd>.manifest.json

@@ -8,15 +8,16 @@ each edge's distinct APIs without a Python loop per group.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pandas as pd
 
-from orginsight.engines.frames import query_frame, scratch_duckdb
+from orginsight.engines.frames import query_frame
 from orginsight.graph import entities as E
-from orginsight.graph.build import FEDERATED_EVENTS, is_ip
+from orginsight.graph.build import FEDERATED_EVENTS
 
 EDGES_SQL = r"""
-WITH a AS (SELECT *, split_part(principal, ':', 1) AS principal_kind FROM a_in),
+WITH a AS (SELECT *, split_part(principal, ':', 1) AS principal_kind FROM scope_activity),
 e AS (
   SELECT principal AS src, access_key AS dst, 'uses_key' AS kind, bucket, api, count, successes, failures
     FROM a WHERE access_key <> ''
@@ -39,21 +40,21 @@ e AS (
   SELECT principal, principal, 'session_of', bucket, api, count, successes, failures
     FROM a WHERE principal_kind IN ('role_session', 'federated_user') AND principal LIKE '%:arn:%:assumed-role/%'
   UNION ALL
-  SELECT principal, resource, 'accessed', bucket, api, count, successes, failures FROM r
+  SELECT principal, resource, 'accessed', bucket, api, count, successes, failures FROM scope_resources
   UNION ALL
   SELECT creator, created_entity, 'assumed', bucket, api, count, successes, failures
-    FROM c WHERE created_entity IS NOT NULL
+    FROM credential_rows WHERE created_entity IS NOT NULL
   UNION ALL
   SELECT created_entity, created_key, 'issued', bucket, api, count, successes, failures
-    FROM c WHERE created_entity IS NOT NULL AND created_key IS NOT NULL
+    FROM credential_rows WHERE created_entity IS NOT NULL AND created_key IS NOT NULL
   UNION ALL
   SELECT creator, created_key, 'created_key', bucket, api, count, successes, failures
-    FROM c WHERE created_entity IS NULL AND created_key IS NOT NULL
+    FROM credential_rows WHERE created_entity IS NULL AND created_key IS NOT NULL
   UNION ALL
-  SELECT src, dst, 'involves', bucket, api, count, 0, 0 FROM f
+  SELECT src, dst, 'involves', bucket, api, count, 0, 0 FROM finding_rows
 ), g AS (
   SELECT src, dst, kind, bucket AS hour, sum(count)::BIGINT AS count, sum(successes)::BIGINT AS successes,
-         sum(failures)::BIGINT AS failures, array_to_string(list_sort(list(DISTINCT api)), ', ') AS apis
+         sum(failures)::BIGINT AS failures, array_to_string(list_sort(list_distinct(list(api))), ', ') AS apis
   FROM e WHERE src IS NOT NULL AND dst IS NOT NULL
   GROUP BY ALL
 )
@@ -73,20 +74,26 @@ FROM g
 prefixes after grouping (a third fewer strings to build on a busy day); ``apis`` lists an
 edge's distinct APIs, comma-separated (a Python list per edge cost more than the query)."""
 
-DEGREE_SQL = """
-SELECT *,
-  CASE WHEN kind IN ({uncapped}) THEN 0 ELSE count(*) OVER (PARTITION BY src, kind, hour) END AS out_degree,
-  CASE WHEN kind IN ({uncapped}) THEN 0 ELSE count(*) OVER (PARTITION BY dst, kind, hour) END AS in_degree
-FROM all_edges
-"""
-"""Each edge with its source's and target's number of neighbours of that kind in that hour."""
-
-CAPPED_SQL = """
-SELECT src AS entity, kind, hour, 'out' AS direction, count(*) AS degree FROM degrees WHERE out_degree > $cap GROUP BY ALL
+OVER_CAP_SQL = """
+CREATE TEMP TABLE over_cap AS
+SELECT src AS entity, kind, hour, 'out' AS direction, count(*) AS degree FROM all_edges
+WHERE kind NOT IN ({uncapped}) GROUP BY ALL HAVING count(*) > {cap}
 UNION ALL
-SELECT dst, kind, hour, 'in', count(*) FROM degrees WHERE in_degree > $cap GROUP BY ALL
-ORDER BY degree DESC, entity, kind, hour
+SELECT dst, kind, hour, 'in', count(*) FROM all_edges
+WHERE kind NOT IN ({uncapped}) GROUP BY ALL HAVING count(*) > {cap}
 """
+"""Each entity with more than ``cap`` neighbours of one kind in one hour, per direction (counted
+with hash aggregates: window counts over every edge took three times as long)."""
+
+CAPPED_EDGES_SQL = """
+CREATE TEMP VIEW edges AS
+SELECT e.* FROM all_edges AS e
+ANTI JOIN (SELECT * FROM over_cap WHERE direction = 'out') AS o
+  ON e.src = o.entity AND e.kind = o.kind AND e.hour = o.hour
+ANTI JOIN (SELECT * FROM over_cap WHERE direction = 'in') AS i
+  ON e.dst = i.entity AND e.kind = i.kind AND e.hour = i.hour
+"""
+"""The edges whose ends both stay under the cap."""
 
 
 def _credential_rows(credentials: pd.DataFrame) -> pd.DataFrame:
@@ -170,8 +177,7 @@ def _resource_arn(f: dict) -> str | None:
 
 
 def edge_frames(
-    activity: pd.DataFrame,
-    resources: pd.DataFrame,
+    con: Any,
     credentials: pd.DataFrame,
     findings: pd.DataFrame | None = None,
     degree_cap: int | None = 500,
@@ -179,36 +185,26 @@ def edge_frames(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Hourly edges, the entities over the cap they left out, and the entity table.
 
-    Edges are one row per (source, target, kind, hour) with count, successes, failures and
-    distinct APIs. An entity with more than ``degree_cap`` neighbours of one kind in one hour
-    loses those edges and is listed instead: one busy NAT address or a service calling for ten
-    thousand sessions would otherwise turn every neighbourhood into the whole organization.
-    Kinds in ``uncapped`` (credential hand-offs) are never cut. All of it runs in one DuckDB
-    connection, so the edges go to pandas once.
+    ``con`` holds the shaped aggregate (``build.shaped_aggregate``). Edges are one row per
+    (source, target, kind, hour) with count, successes, failures and distinct APIs. An entity
+    with more than ``degree_cap`` neighbours of one kind in one hour loses those edges and is
+    listed instead: one busy NAT address or a service calling for ten thousand sessions would
+    otherwise turn every neighbourhood into the whole organization. Kinds in ``uncapped``
+    (credential hand-offs) are never cut.
     """
-    a = activity if "is_ip" in activity else activity.assign(is_ip=is_ip(activity["ip"]))
-    frames = {
-        "a_in": _typed(a, "a"),
-        "r": _typed(resources, "r"),
-        "c": _typed(_credential_rows(credentials), "c"),
-        "f": _typed(finding_rows(findings), "f"),
-    }
-    cap = degree_cap if degree_cap and degree_cap > 0 else None
-    kinds = ", ".join(f"'{k}'" for k in sorted(uncapped)) or "NULL"
-    with scratch_duckdb(**frames) as con:
-        con.execute(f"CREATE TEMP TABLE all_edges AS {EDGES_SQL}")
-        if cap is None:
-            con.execute("CREATE TEMP VIEW edges AS SELECT * FROM all_edges")
-            capped = pd.DataFrame(columns=CAPPED_COLUMNS)
-        else:
-            con.execute(f"CREATE TEMP TABLE degrees AS {DEGREE_SQL.format(uncapped=kinds)}")
-            con.execute(
-                "CREATE TEMP VIEW edges AS SELECT * EXCLUDE (out_degree, in_degree) FROM degrees "
-                f"WHERE out_degree <= {int(cap)} AND in_degree <= {int(cap)}"
-            )
-            capped = query_frame(con, CAPPED_SQL.replace("$cap", str(int(cap))))
-        edges = query_frame(con, "SELECT * FROM edges")
-        entities = query_frame(con, ENTITY_SQL)
+    con.register("credential_rows", _typed(_credential_rows(credentials), "c"))
+    con.register("finding_rows", _typed(finding_rows(findings), "f"))
+    con.execute(f"CREATE TEMP TABLE all_edges AS {EDGES_SQL}")
+    if degree_cap and degree_cap > 0:
+        kinds = ", ".join(f"'{k}'" for k in sorted(uncapped)) or "NULL"
+        con.execute(OVER_CAP_SQL.format(uncapped=kinds, cap=int(degree_cap)))
+        con.execute(CAPPED_EDGES_SQL)
+        capped = query_frame(con, "SELECT * FROM over_cap ORDER BY degree DESC, entity, kind, hour")
+    else:
+        con.execute("CREATE TEMP VIEW edges AS SELECT * FROM all_edges")
+        capped = pd.DataFrame(columns=CAPPED_COLUMNS)
+    edges = query_frame(con, "SELECT * FROM edges")
+    entities = query_frame(con, ENTITY_SQL)
     edges["hour"] = pd.to_datetime(edges["hour"])
     return edges, capped, entities
 
@@ -217,21 +213,6 @@ CAPPED_COLUMNS = ["entity", "kind", "hour", "direction", "degree"]
 
 
 _FRAME_COLUMNS = {
-    "a": [
-        "principal",
-        "access_key",
-        "ip",
-        "is_ip",
-        "user_agent",
-        "account",
-        "invoked_by",
-        "bucket",
-        "api",
-        "count",
-        "successes",
-        "failures",
-    ],
-    "r": ["principal", "resource", "bucket", "api", "count", "successes", "failures"],
     "c": [
         "principal",
         "creator",

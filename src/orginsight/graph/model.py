@@ -64,39 +64,33 @@ class EntityGraph:
     # --- construction -----------------------------------------------------------------------------
 
     @classmethod
-    def from_parts(
+    def from_shaped(
         cls,
-        parts: dict[str, pd.DataFrame],
+        con: Any,
         scope: tuple[datetime, datetime],
         baseline_days: int,
         findings: pd.DataFrame | None = None,
         degree_cap: int = 500,
         lake: Any = None,
     ) -> EntityGraph:
-        from orginsight.graph import edges as edge_build
+        """The graph from an aggregate shaped in a scratch DuckDB (``build.shaped_aggregate``)."""
+        from orginsight.graph.build import shaped_parts
+        from orginsight.graph.edges import edge_frames
         from orginsight.graph.novelty import newly_observed
 
         findings = _findings_in_scope(findings, scope)
-        edges, capped, ents = edge_build.edge_frames(
-            parts["activity"], parts["resources"], parts["credentials"], findings, degree_cap, UNCAPPED_KINDS
-        )
-        novel = newly_observed(
-            parts["activity"], parts["baseline"], parts["resources"], parts["baseline_resources"]
-        )
+        parts = shaped_parts(con)
+        edges, capped, ents = edge_frames(con, parts["credentials"], findings, degree_cap, UNCAPPED_KINDS)
         return cls(
             scope=scope,
             baseline_days=baseline_days,
             edges=edges,
             entities=ents,
-            activity=parts["activity"],
-            resources=parts["resources"],
-            baseline=parts["baseline"],
-            baseline_resources=parts["baseline_resources"],
-            credentials=parts["credentials"],
-            newly_observed=novel,
+            newly_observed=newly_observed(con),
             findings=findings,
             capped=capped,
             lake=lake,
+            **parts,
         )
 
     # --- facts ------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ for it everything is new.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
-from orginsight.engines.frames import reshape
-from orginsight.graph.build import is_ip
+from orginsight.engines.frames import query_frame
 
 DIMENSIONS = ("api", "ip", "user_agent", "country", "region", "resource")
 
@@ -21,21 +22,23 @@ COLUMNS = ["subject", "dimension", "value", "first_seen", "count", "subject_new"
 
 NOVELTY_SQL = """
 WITH scope AS (
-  SELECT principal AS subject, * EXCLUDE (principal) FROM a
+  SELECT principal AS subject, api, ip, is_ip, user_agent, country, region, bucket, count FROM scope_activity
   UNION ALL
-  SELECT 'access_key:' || access_key AS subject, * EXCLUDE (principal) FROM a WHERE coalesce(access_key, '') <> ''
+  SELECT 'access_key:' || access_key, api, ip, is_ip, user_agent, country, region, bucket, count
+  FROM scope_activity WHERE coalesce(access_key, '') <> ''
 ), base AS (
-  SELECT principal AS subject, * EXCLUDE (principal) FROM b
+  SELECT principal AS subject, api, ip, is_ip, user_agent, country, region FROM baseline_activity
   UNION ALL
-  SELECT 'access_key:' || access_key AS subject, * EXCLUDE (principal) FROM b WHERE coalesce(access_key, '') <> ''
+  SELECT 'access_key:' || access_key, api, ip, is_ip, user_agent, country, region
+  FROM baseline_activity WHERE coalesce(access_key, '') <> ''
 ), rscope AS (
-  SELECT principal AS subject, * EXCLUDE (principal) FROM r
+  SELECT principal AS subject, resource, bucket, count FROM scope_resources
   UNION ALL
-  SELECT 'access_key:' || access_key AS subject, * EXCLUDE (principal) FROM r WHERE coalesce(access_key, '') <> ''
+  SELECT 'access_key:' || access_key, resource, bucket, count FROM scope_resources WHERE coalesce(access_key, '') <> ''
 ), rbase AS (
-  SELECT principal AS subject, * EXCLUDE (principal) FROM rb
+  SELECT principal AS subject, resource FROM baseline_resources
   UNION ALL
-  SELECT 'access_key:' || access_key AS subject, * EXCLUDE (principal) FROM rb WHERE coalesce(access_key, '') <> ''
+  SELECT 'access_key:' || access_key, resource FROM baseline_resources WHERE coalesce(access_key, '') <> ''
 ), s AS (
   SELECT subject, 'api' AS dimension, api AS value, bucket, count FROM scope
   UNION ALL SELECT subject, 'ip', ip, bucket, count FROM scope WHERE is_ip
@@ -58,50 +61,16 @@ WHERE s.subject IS NOT NULL AND s.value IS NOT NULL
 GROUP BY ALL
 ORDER BY s.subject, first_seen, s.dimension
 """
-
-_COLS = {
-    "a": [
-        "principal",
-        "access_key",
-        "api",
-        "ip",
-        "is_ip",
-        "user_agent",
-        "country",
-        "region",
-        "bucket",
-        "count",
-    ],
-    "r": ["principal", "access_key", "resource", "bucket", "count"],
-}
+"""Reads the views of a shaped aggregate (``build.SHAPED_VIEWS``)."""
 
 
-def _frame(df: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """The columns the query reads, typed so that DuckDB reads them even from an empty frame."""
-    out = pd.DataFrame(
-        {c: df[c] if c in df else pd.Series(dtype="str") for c in _COLS[kind] if c != "is_ip"}
-    )
-    if kind == "a":
-        out["is_ip"] = df["is_ip"] if "is_ip" in df else is_ip(out["ip"])
-    out["bucket"] = pd.to_datetime(out["bucket"])
-    out["count"] = pd.to_numeric(out["count"]).fillna(0).astype("int64")
-    return out
-
-
-def newly_observed(
-    activity: pd.DataFrame, baseline: pd.DataFrame, resources: pd.DataFrame, baseline_resources: pd.DataFrame
-) -> pd.DataFrame:
+def newly_observed(con: Any) -> pd.DataFrame:
     """One row per (subject, dimension, value) seen in the scope and never in the baseline.
 
-    Subjects are principals and the access keys they used. An anti-join in an in-process
-    DuckDB keeps this fast when the baseline holds weeks of an organization's activity.
+    ``con`` holds the shaped aggregate (``build.shaped_aggregate``). Subjects are principals and
+    the access keys they used. An anti-join keeps this fast when the baseline holds weeks of an
+    organization's activity.
     """
-    out = reshape(
-        NOVELTY_SQL,
-        a=_frame(activity, "a"),
-        b=_frame(baseline, "a"),
-        r=_frame(resources, "r"),
-        rb=_frame(baseline_resources, "r"),
-    )
+    out = query_frame(con, NOVELTY_SQL)
     out["first_seen"] = pd.to_datetime(out["first_seen"])
     return out[COLUMNS].reset_index(drop=True)

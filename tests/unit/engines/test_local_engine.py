@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -176,3 +177,30 @@ def test_each_file_is_statted_once_per_query(month_lake, monkeypatch):
     df = lake.sql("SELECT count(*) n FROM cloudtrail WHERE timestamp BETWEEN '2024/06/10' AND '2024/06/12'")
     assert df["n"][0] == 36 and df.attrs["stats"]["files_statted"] == len(calls) == 12
     assert df.attrs["stats"]["planning_s"] <= df.attrs["stats"]["elapsed_s"]
+
+
+def test_file_verdicts_are_kept_per_day_folder_and_read_only_for_the_folders_scanned(tmp_path, monkeypatch):
+    """A one-day query reads that day's verdicts, not the lake's; opening the lake by another path
+    finds them (keys are relative to the lake), so no file is checked twice."""
+    from orginsight.engines.local import CHECKS_DIR, LocalEngine
+
+    start = datetime(2024, 6, 1, 12)
+    for d in range(3):
+        for account in ACCOUNTS:
+            write(tmp_path, account, start + timedelta(days=d), [record(account, start + timedelta(days=d))] * 2)
+    Lake.local(tmp_path).sql("SELECT count(*) n FROM cloudtrail")
+    shards = sorted(p.relative_to(tmp_path / CHECKS_DIR).as_posix() for p in (tmp_path / CHECKS_DIR).rglob("*.json"))
+    assert len(shards) == 6 and all(s.endswith(("/2024/06/01.json", "/2024/06/02.json", "/2024/06/03.json"))
+                                    for s in shards)
+
+    def no_check(self, batch, limit=None):
+        raise AssertionError(f"file checked again: {batch}")
+
+    monkeypatch.setattr(LocalEngine, "_check_batch", no_check)
+    other_path = tmp_path / ".." / tmp_path.name  # the same lake, typed differently
+    lake = Lake.local(other_path)
+    df = lake.sql("SELECT count(*) n FROM cloudtrail WHERE timestamp = '2024/06/02'")
+    assert df["n"][0] == 4
+    assert sorted(os.path.relpath(f, other_path) for f in lake.engine.checks._folders) == [
+        f"AWSLogs/{ORG}/{a}/CloudTrail/eu-west-1/2024/06/02" for a in ACCOUNTS
+    ]

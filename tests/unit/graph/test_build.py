@@ -40,7 +40,7 @@ def test_each_aggregate_row_gives_one_row_per_distinct_resource() -> None:
             "failures": [0, 0, 0, 0],
         }
     )
-    parts = shape_activity(agg, datetime(2026, 11, 26))
+    parts = shape_activity(agg)
     rows = parts["resources"].sort_values("principal").reset_index(drop=True)
     assert rows[["principal", "resource", "count", "api"]].to_dict("records") == [
         {"principal": "iam_user:a", "resource": "arn:aws:s3:::b1", "count": 3, "api": "s3:GetObject"},
