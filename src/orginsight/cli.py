@@ -85,12 +85,20 @@ def _open_lake(args: argparse.Namespace) -> Any:
                            allow_full_scan=args.allow_full_scan)
     if not args.lake:
         raise OrgInsightError("name a lake: --lake DIR (local) or --athena-database DB (Athena)")
-    return Lake.local(args.lake)
+    return Lake.local(args.lake, cache_dir=args.cache_dir, verify_cache=args.verify_cache)
+
+
+def add_cache_arguments(p: argparse.ArgumentParser) -> None:
+    """The options that say how a local lake's Parquet cache is read (see ``lake compact``)."""
+    p.add_argument("--cache-dir", metavar="DIR", help="the lake's Parquet cache, if not DIR/.orginsight/parquet")
+    p.add_argument("--verify-cache", action="store_true",
+                   help="check every cached partition file by file, not on its folders alone")
 
 
 def add_lake_arguments(p: argparse.ArgumentParser) -> None:
     """The options that pick a lake: a local folder, or an Athena table."""
     p.add_argument("--lake", metavar="DIR", help="local lake folder (laid out like the trail bucket)")
+    add_cache_arguments(p)
     g = p.add_argument_group("Athena")
     g.add_argument("--athena-database", metavar="DB", help="run on Athena, on this Glue database")
     g.add_argument("--athena-table", default="cloudtrail", metavar="T", help="the trail table (default cloudtrail)")
@@ -356,6 +364,7 @@ def _add_triage_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("indicator", metavar="INDICATOR")
     p.add_argument("--lake", required=True, metavar="DIR")
+    add_cache_arguments(p)
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--since", help="start of the window (7d, 2024-06-01, ISO time; default: a month before --until)")
     p.add_argument("--until", help="end of the window (default: the end of the lake's newest day)")
@@ -368,7 +377,7 @@ def _add_triage_commands(sub: argparse._SubParsersAction) -> None:
 
         t, paths = triage_to_dir(args.lake, args.indicator, args.out, since=args.since, until=args.until,
                                  baseline_days=args.baseline_days, findings_files=args.findings,
-                                 png=not args.no_png)
+                                 png=not args.no_png, cache_dir=args.cache_dir, verify_cache=args.verify_cache)
         print(repr(t))
         for path in paths:
             print(path)

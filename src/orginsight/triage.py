@@ -486,11 +486,13 @@ def triage_to_dir(
     baseline_days: int = 45,
     findings_files: list[str] | None = None,
     png: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    verify_cache: bool = False,
 ) -> tuple[Triage, list[Path]]:
     """The command line's triage: open the local lake, triage, write the page and charts into ``out``."""
     from orginsight.lake import Lake
 
-    lake = Lake.local(lake_dir)
+    lake = Lake.local(lake_dir, cache_dir=cache_dir, verify_cache=verify_cache)
     findings = read_findings_files(findings_files) if findings_files else None
     t = triage(lake, indicator, since=since, until=until, baseline_days=baseline_days, findings=findings)
     return t, t.write(out, png=png)

@@ -412,7 +412,7 @@ def test_an_unwritable_cache_dir_is_a_clear_error(tmp_path, capsys):
     assert "cannot write the Parquet cache" in capsys.readouterr().err
 
 
-def test_a_cache_dir_outside_the_lake_serves_a_read_only_lake(tmp_path):
+def test_a_cache_dir_outside_the_lake_serves_a_read_only_lake(tmp_path, capsys):
     root = small_lake(tmp_path / "lake")
     elsewhere = tmp_path / "cache"
     Lake.local(root, cache_dir=elsewhere).compact(progress=False)
@@ -424,6 +424,13 @@ def test_a_cache_dir_outside_the_lake_serves_a_read_only_lake(tmp_path):
         == 6
     )
     assert Lake.local(root).sql("SELECT count(*) n FROM cloudtrail").attrs["stats"]["cached_partitions"] == 0
+    query = ["sql", "SELECT count(*) n FROM cloudtrail", "--lake", str(root)]
+    assert cli.main([*query, "--cache-dir", str(elsewhere)]) == 0
+    assert "6 partition(s) from the Parquet cache" in capsys.readouterr().err
+    assert cli.main([*query, "--cache-dir", str(elsewhere), "--verify-cache"]) == 0
+    assert "6 partition(s) from the Parquet cache" in capsys.readouterr().err
+    assert cli.main(query) == 0
+    assert "from the Parquet cache" not in capsys.readouterr().err
 
 
 def test_cli_compact_and_info(tmp_path, capsys):
