@@ -276,7 +276,7 @@ SELECT * FROM (
 """One row per (aggregate row, distinct resource it named), from the joined ``touched`` strings
 (unnested in DuckDB: exploding Python lists took 0.6 s for a 1-million-event day)."""
 
-SHAPED_VIEWS = {
+SHAPED_TABLES = {
     "scope_activity": "SELECT * EXCLUDE (touched) FROM shaped WHERE in_scope",
     "baseline_activity": "SELECT * EXCLUDE (touched) FROM shaped WHERE NOT in_scope",
     "scope_resources": "SELECT * FROM touched_resources WHERE in_scope",
@@ -294,12 +294,12 @@ PART_NAMES = {
     "baseline_resources": "baseline_resources",
     "credentials": "scope_credentials",
 }
-"""Each frame of the graph, by the view that holds it."""
+"""Each frame of the graph, by the table that holds it."""
 
 
 @contextmanager
 def shaped_aggregate(agg: pd.DataFrame) -> Iterator[Any]:
-    """A scratch DuckDB holding the aggregate shaped once (``SHAPED_VIEWS``), for the rest of the build.
+    """A scratch DuckDB holding the aggregate shaped once (``SHAPED_TABLES``), for the rest of the build.
 
     The aggregate is copied into a table and unregistered, so the caller can release its frame:
     edges, entities and newly observed are then set operations on that table, in one connection,
@@ -312,7 +312,7 @@ def shaped_aggregate(agg: pd.DataFrame) -> Iterator[Any]:
         con.unregister("agg")
         del agg
         con.execute(RESOURCE_ROWS_SQL)
-        for name, sql in SHAPED_VIEWS.items():
+        for name, sql in SHAPED_TABLES.items():
             con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
         con.execute("DROP TABLE shaped")
         con.execute("DROP TABLE touched_resources")

@@ -61,7 +61,7 @@ WHERE s.subject IS NOT NULL AND s.value IS NOT NULL
 GROUP BY ALL
 ORDER BY s.subject, first_seen, s.dimension
 """
-"""Reads the views of a shaped aggregate (``build.SHAPED_VIEWS``)."""
+"""Reads the tables of a shaped aggregate (``build.SHAPED_TABLES``)."""
 
 
 def newly_observed(con: Any) -> pd.DataFrame:
