@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from orginsight.graph import entities as E
+from orginsight.graph.novelty import of_subjects
 
 INCIDENT_GAP = timedelta(hours=2)
 """Newly observed items first seen less than this apart belong to the same burst of activity."""
@@ -135,7 +136,7 @@ def lineage_novelty(g: Any, actors: set[str]) -> pd.DataFrame:
     principal) showed the same value in the baseline. Long-lived subjects (users, long-term keys,
     accounts) and sessions that have a baseline of their own keep the graph's judgement.
     """
-    novel = g.newly_observed[g.newly_observed["subject"].isin(actors)].reset_index(drop=True)
+    novel = of_subjects(g.newly_observed, actors)
     if not len(novel):
         return novel
     fresh = novel[novel["subject_new"].astype(bool)]

@@ -29,6 +29,7 @@ from orginsight.errors import ParameterError
 from orginsight.graph import entities as E
 from orginsight.graph.build import EVENT_TIME, PRINCIPAL_SQL
 from orginsight.graph.model import EntityGraph
+from orginsight.graph.novelty import of_subjects
 from orginsight.timerange import delivery_days
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -366,7 +367,7 @@ def summarize(
     timeline: pd.DataFrame, g: EntityGraph, actors: set[str], chain: pd.DataFrame, notes: list[str]
 ) -> dict[str, Any]:
     """First and last seen, where, what, what failed, what is new, related findings, sessions produced."""
-    novel = g.newly_observed[g.newly_observed["subject"].isin(actors)]
+    novel = of_subjects(g.newly_observed, actors)
     apis = (
         timeline.groupby("api").size().sort_values(ascending=False) if len(timeline) else pd.Series(dtype=int)
     )

@@ -16,8 +16,23 @@ from orginsight.engines.frames import query_frame
 from orginsight.graph import entities as E
 from orginsight.graph.build import FEDERATED_EVENTS
 
+API_TYPE_SQL = """
+CREATE TYPE api_name AS ENUM (
+  SELECT api FROM (SELECT api FROM scope_activity UNION SELECT api FROM credential_rows
+                   UNION SELECT api FROM finding_rows UNION SELECT '')  -- an ENUM needs a value
+  WHERE api IS NOT NULL ORDER BY api
+);
+ALTER TABLE scope_activity ALTER api TYPE api_name;
+ALTER TABLE scope_resources ALTER api TYPE api_name;
+"""
+"""The APIs (and finding types) of the scope as an ENUM in name order: listing each edge's distinct
+APIs as small integers, sorted by name for free, took the edge query 0.5 s instead of 0.8 s on a
+1-million-event day."""
+
 EDGES_SQL = r"""
 WITH a AS (SELECT *, split_part(principal, ':', 1) AS principal_kind FROM scope_activity),
+credential_rows AS (SELECT * REPLACE (api::api_name AS api) FROM credential_rows),
+finding_rows AS (SELECT * REPLACE (api::api_name AS api) FROM finding_rows),
 e AS (
   SELECT principal AS src, access_key AS dst, 'uses_key' AS kind, bucket, api, count, successes, failures
     FROM a WHERE access_key <> ''
@@ -54,7 +69,7 @@ e AS (
   SELECT src, dst, 'involves', bucket, api, count, 0, 0 FROM finding_rows
 ), g AS (
   SELECT src, dst, kind, bucket AS hour, sum(count)::BIGINT AS count, sum(successes)::BIGINT AS successes,
-         sum(failures)::BIGINT AS failures, array_to_string(list_sort(list_distinct(list(api))), ', ') AS apis
+         sum(failures)::BIGINT AS failures, list_distinct(list(api)) AS apis
   FROM e WHERE src IS NOT NULL AND dst IS NOT NULL
   GROUP BY ALL
 )
@@ -67,7 +82,7 @@ SELECT
             WHEN 'via_service' THEN 'service:' WHEN 'user_agent' THEN 'user_agent:' WHEN 'acted_in' THEN 'account:'
             WHEN 'accessed' THEN 'resource:' WHEN 'issued' THEN 'access_key:' WHEN 'created_key' THEN 'access_key:'
             ELSE '' END || dst AS dst,
-  kind, hour, count, successes, failures, apis
+  kind, hour, count, successes, failures, array_to_string(list_sort(apis)::VARCHAR[], ', ') AS apis
 FROM g
 """
 """Edges of each kind from the aggregate, grouped on the raw values and given their entity
@@ -194,6 +209,7 @@ def edge_frames(
     """
     con.register("credential_rows", _typed(_credential_rows(credentials), "c"))
     con.register("finding_rows", _typed(finding_rows(findings), "f"))
+    con.execute(API_TYPE_SQL)
     con.execute(f"CREATE TEMP TABLE all_edges AS {EDGES_SQL}")
     if degree_cap and degree_cap > 0:
         kinds = ", ".join(f"'{k}'" for k in sorted(uncapped)) or "NULL"

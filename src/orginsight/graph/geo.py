@@ -21,6 +21,11 @@ def _reader():
     return GeoIP2Fast(verbose=False)
 
 
+def preload() -> None:
+    """Load the country data now (0.1 s), for instance while a query runs."""
+    _reader()
+
+
 def _is_public_ip(text: str) -> bool:
     try:
         return ipaddress.ip_address(text).is_global

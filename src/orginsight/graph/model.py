@@ -113,7 +113,9 @@ class EntityGraph:
 
     def newly_observed_for(self, entity: str) -> pd.DataFrame:
         """What ``entity`` did in the scope that its baseline never shows."""
-        return self.newly_observed[self.newly_observed["subject"] == E.resolve(entity)].reset_index(drop=True)
+        from orginsight.graph.novelty import of_subjects
+
+        return of_subjects(self.newly_observed, [E.resolve(entity)])
 
     # --- navigation -------------------------------------------------------------------------------
 

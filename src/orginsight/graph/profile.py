@@ -92,7 +92,7 @@ def profile(
         by_ip = by_ip.merge(geo, on="ip", how="left")
     by_agent = _by(rows, ["user_agent"])
     by_account = _by(rows, ["account", "region"])
-    novel = g.newly_observed[g.newly_observed["subject"] == entity].reset_index(drop=True)
+    novel = g.newly_observed_for(entity)
     touched = (
         entity_rows(g, entity, g.resources)
         if E.split_id(entity)[0] != E.RESOURCE

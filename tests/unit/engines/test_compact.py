@@ -247,7 +247,9 @@ def test_parquet_scan_has_the_json_scans_column_types(lakes, demo_root):
         from_parquet = con.execute(
             f"DESCRIBE {parquet_cache.scan_sql(columns)}", {"parquet": [str(p) for p in some]}
         ).fetchall()
-        assert [r[:2] for r in from_parquet] == [r[:2] for r in from_json]
+        # A struct read only down to text fields keeps CloudTrail's camelCase keys in the JSON scan;
+        # DuckDB matches field names whatever their case, in queries and in UNION ALL BY NAME.
+        assert [(n, t.lower()) for n, t, *_ in from_parquet] == [(n, t.lower()) for n, t, *_ in from_json]
 
 
 def test_load_into_memory_reads_the_cache_too(demo_root, lakes):

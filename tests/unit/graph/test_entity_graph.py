@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from orginsight.findings import normalize_findings
+from orginsight.graph.model import EDGE_COLUMNS
 from orginsight.lake import Lake
 from orginsight.lake_import import import_files
 
@@ -437,3 +438,36 @@ def test_triage_of_an_ip_and_of_a_session(chain_lake: Lake) -> None:
     assert "inc-5" in set(by_session.timeline["eventid"]) and "inc-1" not in set(
         by_session.timeline["eventid"]
     )
+
+
+def test_resources_come_from_the_events_list_else_from_request_parameters(tmp_path) -> None:
+    who = _user(A, "ops", DEV_KEY)
+    key_arn = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    recs = [
+        # CloudTrail lists the key: the alias the request named is the same key, not another resource.
+        _event("kms-1", _t(20, 9), who, A, "kms.amazonaws.com", "GenerateDataKey", "203.0.113.9", "aws-cli/2",
+               request={"keyId": "alias/aws/ssm"},
+               resources=[{"ARN": key_arn, "accountId": A, "type": "AWS::KMS::Key"}]),
+        # No resources listed: the request's secretId and instanceId name them.
+        _event("sm-1", _t(20, 9, 5), who, A, "secretsmanager.amazonaws.com", "GetSecretValue", "203.0.113.9",
+               "aws-cli/2", request={"secretId": "prod/db"}),
+        _event("ec2-1", _t(20, 9, 10), who, A, "ec2.amazonaws.com", "GetConsoleOutput", "203.0.113.9",
+               "aws-cli/2", request={"instanceId": "i-0abc"}),
+    ]
+    src = tmp_path / "trail.json"
+    src.write_text(json.dumps({"Records": recs}))
+    assert not import_files([src], tmp_path / "lake").failures
+    with pytest.warns(UserWarning, match="baseline"):
+        g = Lake.local(tmp_path / "lake").entity_graph(scope=SCOPE, baseline_days=1)
+    assert sorted(g.resources["resource"]) == [
+        f"arn:aws:ec2:us-east-1:{A}:instance/i-0abc",
+        key_arn,
+        f"arn:aws:secretsmanager:us-east-1:{A}:secret:prod/db",
+    ]
+
+
+def test_a_scope_with_no_events_gives_an_empty_graph(chain_lake: Lake) -> None:
+    with pytest.warns(UserWarning, match="baseline"):
+        g = chain_lake.entity_graph(scope=(datetime(2030, 1, 1), datetime(2030, 1, 2)), baseline_days=2)
+    assert g.edges.empty and g.entities.empty and g.newly_observed.empty
+    assert list(g.edges.columns) == EDGE_COLUMNS
