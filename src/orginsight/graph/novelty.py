@@ -54,16 +54,19 @@ WITH scope AS (
   UNION ALL SELECT DISTINCT subject, 'country', country FROM base
   UNION ALL SELECT DISTINCT subject, 'region', region FROM base
   UNION ALL SELECT DISTINCT subject, 'resource', resource FROM rbase
-), known AS (SELECT DISTINCT subject FROM base)
-SELECT s.subject, s.dimension, s.value, min(s.bucket) AS first_seen, sum(s.count)::BIGINT AS count,
-       s.subject NOT IN (SELECT subject FROM known) AS subject_new
-FROM s ANTI JOIN seen USING (subject, dimension, value)
-WHERE s.subject IS NOT NULL AND s.value IS NOT NULL
-GROUP BY ALL
+), known AS (SELECT DISTINCT subject FROM base), g AS (
+  SELECT subject, dimension, value, min(bucket) AS first_seen, sum(count)::BIGINT AS count FROM s
+  WHERE subject IS NOT NULL AND value IS NOT NULL
+  GROUP BY ALL
+)
+SELECT g.subject, g.dimension, g.value, g.first_seen, g.count, k.subject IS NULL AS subject_new
+FROM g ANTI JOIN seen USING (subject, dimension, value)
+LEFT JOIN known AS k ON k.subject = g.subject
 """
-"""Reads the tables of a shaped aggregate (``build.PART_NAMES``). Unordered: a day with no baseline
-has half a million rows, and sorting them all cost more than sorting each slice an analyst looks at
-(``of_subjects``)."""
+"""Reads the tables of a shaped aggregate (``build.PART_NAMES``). The scope's pairs are grouped before
+the anti-join, which then probes half a million rows, not three million: with a 2-day baseline of a
+1-million-event day, 0.6 s instead of 1.8 s. Unordered: a day with no baseline has half a million
+rows, and sorting them all cost more than sorting each slice an analyst looks at (``of_subjects``)."""
 
 
 def newly_observed(con: Any) -> pd.DataFrame:
