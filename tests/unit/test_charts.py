@@ -131,3 +131,16 @@ def test_png_svg_and_pdf_have_the_requested_size(tmp_path):
     text = svg.read_text()
     assert text.startswith("<svg") and 'width="400"' in text[:400] and 'height="300"' in text[:400]
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1000
+
+
+def test_export_keeps_browser_errors_but_not_the_message_choreographer_skips() -> None:
+    import importlib
+    import logging
+
+    export_module = importlib.import_module("orginsight.charts.export")
+    record = logging.LogRecord("choreographer.channels.pipe", logging.ERROR, __file__, 1,
+                               "JSONError decoding message. Ignoring", None, None)
+    other = logging.LogRecord("choreographer.channels.pipe", logging.ERROR, __file__, 1,
+                              "Error in trying to decode JSON off our read.", None, None)
+    drop = export_module._UndecodedBrowserMessage()
+    assert not drop.filter(record) and drop.filter(other)

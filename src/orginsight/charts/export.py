@@ -9,6 +9,7 @@ kaleido would fetch from a CDN, is turned off: orginsight's charts use no LaTeX.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,20 @@ INSTALL_CHROMIUM = (
     "set BROWSER_PATH=/path/to/chromium; or run 'plotly_get_chrome' to download Chrome for Testing. "
     "HTML export needs no browser."
 )
+
+
+class _UndecodedBrowserMessage(logging.Filter):
+    """Drops choreographer's log of a browser message it could not decode and skipped.
+
+    choreographer (kaleido's browser driver) logs such a message with a full traceback,
+    then carries on; seen once here when two notebooks exported charts at the same time
+    (2026-11-28). Every file is checked after the export, so a real failure still shows as
+    a ChartExportError, while the log line made a successful export look like a failed cell.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("JSONError decoding message")
+
 
 
 class ChartExportError(OrgInsightError):
@@ -128,7 +143,12 @@ def _write_static(
 ) -> None:
     ensure_browser()
     import kaleido
+    import logistro  # choreographer's logging: its loggers are of logistro's class
     from kaleido.errors import ChromeNotFoundError
+
+    pipe_log = logistro.getLogger("choreographer.channels.pipe")
+    if not any(isinstance(f, _UndecodedBrowserMessage) for f in pipe_log.filters):
+        pipe_log.addFilter(_UndecodedBrowserMessage())
 
     specs = []
     for fig, path in pairs:
