@@ -32,7 +32,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,7 @@ CHECK_BATCH = 2000
 """Files checked per DuckDB pass; a failing batch is split until the bad file is alone."""
 
 CHECKS_DIR = ".orginsight/filecheck"
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,26 @@ class FileVerdict:
     records: int | None
     error: str | None
     json_bytes: int = 0
+    first_event: str | None = None
+    """The earliest ``eventTime`` of the file's records, when every record has one (else None)."""
+    last_event: str | None = None
+    """The latest ``eventTime`` of the file's records, when every record has one (else None)."""
+
+    def outside(self, pf: translate.PartitionFilter) -> bool:
+        """Whether no record of the file can fall in the event-time bounds a query asked for.
+
+        The files of the day after a scope are read for records CloudTrail delivered late; most
+        of them hold only that day's records, and skipping them halved a one-day graph's scan.
+        """
+        if pf.latest is not None and self.first_event is not None:
+            first = translate.instant_of(self.first_event)
+            if first is not None and first > pf.latest:
+                return True
+        if pf.earliest is not None and self.last_event is not None:
+            last = translate.instant_of(self.last_event)
+            if last is not None and last < pf.earliest:
+                return True
+        return False
 
 
 class FileChecks(Mapping[str, FileVerdict]):
@@ -234,9 +254,12 @@ class LocalEngine:
             limit = object_size_limit(guess)
         try:
             rows = self.con.execute(
-                "SELECT filename, json_type(json -> 'Records'), json_array_length(json -> 'Records'), "
-                "strlen(json::VARCHAR) FROM read_json_objects($files, filename = true, format = 'unstructured', "
-                f"maximum_object_size = {limit})",
+                "SELECT filename, kind, n, nbytes, CASE WHEN len(times) = n THEN list_min(times) END, "
+                "CASE WHEN len(times) = n THEN list_max(times) END FROM ("
+                "SELECT filename, json_type(json -> 'Records') AS kind, json_array_length(json -> 'Records') AS n, "
+                "strlen(json::VARCHAR) AS nbytes, json_extract_string(json, '$.Records[*].eventTime') AS times "
+                "FROM read_json_objects($files, filename = true, format = 'unstructured', "
+                f"maximum_object_size = {limit}))",
                 {"files": paths},
             ).fetchall()
         except Exception as e:  # duckdb raises IOException / InvalidInputException naming the file
@@ -251,9 +274,9 @@ class LocalEngine:
             self._check_batch(batch[:half])
             self._check_batch(batch[half:])
             return
-        found: dict[str, list[tuple[str | None, int | None, int]]] = {}
-        for name, kind, n, nbytes in rows:
-            found.setdefault(name, []).append((kind, n, nbytes))
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for name, *facts in rows:
+            found.setdefault(name, []).append(tuple(facts))
         for f, mtime in batch:
             objs = found.get(f.path, [])
             if not objs:
@@ -264,7 +287,8 @@ class LocalEngine:
             elif objs[0][0] != "ARRAY":
                 verdict = FileVerdict(f.size, mtime, None, "not a CloudTrail log: no \"Records\" array")
             else:
-                verdict = FileVerdict(f.size, mtime, int(objs[0][1]), None, int(objs[0][2]))
+                _, n, nbytes, first, last = objs[0]
+                verdict = FileVerdict(f.size, mtime, int(n), None, int(nbytes), first, last)
             self.checks[f.path] = verdict
 
     # --- queries ----------------------------------------------------------------------------------
@@ -305,9 +329,10 @@ class LocalEngine:
         days: set[parquet_cache.PartitionKey] = set()
         cached: set[parquet_cache.PartitionKey] = set()
         cached_files = 0
-        from_memory = 0
+        from_memory = files_skipped = 0
         for i, ref in enumerate(refs):
-            plan = self.plan(translate.partition_filter(ref))
+            pf = translate.partition_filter(ref)
+            plan = self.plan(pf)
             files_statted += plan.files_statted
             for b in plan.bad:
                 if b["file"] not in seen_bad:
@@ -323,6 +348,9 @@ class LocalEngine:
                     ref.replace(translate.renamed(ref, "__cloudtrail_memory"))
                     continue
             split = plan.split
+            wanted = [f for f in split.json_files if not self.checks[f.path].outside(pf)]
+            files_skipped += len(split.json_files) - len(wanted)
+            split = replace(split, json_files=wanted)
             files_read += len(split.json_files) + len(split.cached)
             bytes_read += sum(f.size for f in split.json_files) + sum(c.parquet_size for c in split.cached)
             cached.update(c.key for c in split.cached)
@@ -353,6 +381,7 @@ class LocalEngine:
             "cached_partitions": len(cached),
             "cached_files": cached_files,
             "files_statted": files_statted,
+            "files_skipped": files_skipped,
             "from_memory": from_memory == len(refs) > 0,
             "bad_files": bad,
         }

@@ -255,6 +255,10 @@ class PartitionFilter:
     has_partition_predicate: bool = False
     has_eventtime_range: bool = False
     notes: list[str] = field(default_factory=list)
+    earliest: datetime | None = None
+    """No record whose ``eventtime`` is before this is wanted (records with no ``eventtime`` may be)."""
+    latest: datetime | None = None
+    """No record whose ``eventtime`` is after this is wanted (records with no ``eventtime`` may be)."""
 
     def allows(self, account: str, region: str, day: date) -> bool:
         if self.accounts is not None and account not in self.accounts:
@@ -270,6 +274,12 @@ class PartitionFilter:
             self.first_day = first if self.first_day is None else max(self.first_day, first)
         if last is not None:
             self.last_day = last if self.last_day is None else min(self.last_day, last)
+
+    def narrow_instants(self, earliest: datetime | None, latest: datetime | None) -> None:
+        if earliest is not None:
+            self.earliest = earliest if self.earliest is None else max(self.earliest, earliest)
+        if latest is not None:
+            self.latest = latest if self.latest is None else min(self.latest, latest)
 
 
 def table_refs(tree: exp.Expression, table: str = TABLE) -> list[exp.Table]:
@@ -375,6 +385,7 @@ def partition_filter(ref: exp.Table) -> PartitionFilter:
 
 def _apply(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[str], qualified_only: bool) -> None:
     pred = _strip(pred)
+    _apply_instants(pf, pred, qualifiers, qualified_only)
 
     def col(n: exp.Expression) -> str | None:
         n2 = _strip(n)
@@ -450,6 +461,78 @@ def _set_members(pf: PartitionFilter, name: str, values: set[str]) -> None:
     else:
         pf.regions = values if pf.regions is None else pf.regions & values
         pf.has_partition_predicate |= name == "region"
+
+
+def _apply_instants(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[str], qualified_only: bool) -> None:
+    """Bounds on the event time of the records a predicate keeps, for skipping whole files.
+
+    Reads ``eventtime`` or ``from_iso8601_timestamp(eventtime)`` compared with a constant,
+    also as ``(eventtime IS NULL OR <comparison>)``, which keeps the records without one.
+    """
+    if isinstance(pred, exp.Or):
+        sides = [_strip(pred.this), _strip(pred.expression)]
+        nulls = [x for x in sides if isinstance(x, exp.Is) and isinstance(x.expression, exp.Null)
+                 and _is_eventtime(x.this, qualifiers, qualified_only)]
+        if len(nulls) == 1:
+            _apply_instants(pf, next(x for x in sides if x is not nulls[0]), qualifiers, qualified_only)
+        return
+    if isinstance(pred, exp.Between) and _is_eventtime(pred.this, qualifiers, qualified_only):
+        pf.narrow_instants(_instant_or_none(pred.args["low"]), _instant_or_none(pred.args["high"]))
+        return
+    ops = {exp.EQ: "=", exp.GTE: ">=", exp.GT: ">", exp.LTE: "<=", exp.LT: "<"}
+    flip = {"=": "=", ">=": "<=", ">": "<", "<=": ">=", "<": ">"}
+    op = ops.get(type(pred))
+    if op is None:
+        return
+    left, right = pred.this, pred.expression
+    if not _is_eventtime(left, qualifiers, qualified_only):
+        left, right, op = right, left, flip[op]
+        if not _is_eventtime(left, qualifiers, qualified_only):
+            return
+    when = _instant_or_none(right)
+    if when is None:
+        return
+    pf.narrow_instants(when if op in {">=", ">", "="} else None, when if op in {"<=", "<", "="} else None)
+
+
+_TIMESTAMP_OF = tuple(
+    getattr(exp, name) for name in ("Cast", "TryCast", "Anonymous", "TimeStrToTime", "FromISO8601Timestamp")
+    if hasattr(exp, name)
+)
+"""How sqlglot reads ``CAST(x AS TIMESTAMP)`` and ``from_iso8601_timestamp(x)`` (its name for the latter varies)."""
+
+
+def _is_eventtime(node: exp.Expression, qualifiers: set[str], qualified_only: bool) -> bool:
+    """``eventtime`` itself, or read as a timestamp: forms whose order is the event time's
+    (``date(eventtime)`` is not: a bound on the day says nothing about the hour)."""
+    node = _strip(node)
+    if isinstance(node, _TIMESTAMP_OF):
+        args = [a for a in node.iter_expressions() if not isinstance(a, exp.DataType)]
+        if len(args) != 1:
+            return False
+        if isinstance(node, exp.Anonymous) and node.name.lower() != "from_iso8601_timestamp":
+            return False
+        node = _strip(args[0])
+    return (isinstance(node, exp.Column) and node.name.lower() == "eventtime"
+            and (node.table.lower() in qualifiers if node.table else not qualified_only))
+
+
+def _instant_or_none(node: exp.Expression) -> datetime | None:
+    try:
+        return instant_of(_constant(node))
+    except ValueError:
+        return None
+
+
+def instant_of(value: Any) -> datetime | None:
+    """A naive UTC datetime from an ISO 8601 text (``2026-11-26T00:01:02Z``, ``2026-11-26 00:00:00.000``)."""
+    if not isinstance(value, str) or not _DAY.match(value.strip()):
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("/", "-"))
+    except ValueError:
+        return None
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
 def _mark(pf: PartitionFilter, name: str) -> None:

@@ -149,12 +149,18 @@ FROM (
     {_request_parameter("secretId")} AS p_secret
   FROM cloudtrail
   WHERE "timestamp" BETWEEN :first_day AND :last_day
+    AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) >= :since)
+    AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) < :scope_end)
     {{accounts}}
 ) AS e
 WHERE t >= :since AND t < :scope_end
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 """
 """The one aggregate behind a graph; ``{accounts}`` becomes a partition predicate when asked.
+
+The event-time predicates repeat the outer filter on ``t`` in a form the local engine reads to
+skip whole files (the next day's, read for late deliveries, hold mostly that day's records);
+records with no ``eventTime`` keep their fallback time.
 
 Baseline rows (before the scope) are by day, and drop what only the scope needs: the
 credentials issued, and temporary (``ASIA``) keys, new every session, so never "seen

@@ -76,7 +76,29 @@ def test_a_one_day_query_reads_a_thirtieth_of_the_files(month_lake):
     df = lake.sql("SELECT count(*) n FROM cloudtrail WHERE account = :a AND eventtime BETWEEN :s AND :e",
                   a=ACCOUNTS[0], s="2024-06-10T00:00:00Z", e="2024-06-10T23:59:59Z")
     assert df["n"][0] == 6
-    assert df.attrs["stats"]["files_read"] == 6  # the day, plus a day of slack each side, one account
+    # The day's folder and a day of slack each side, one account: six files listed; the slack
+    # days' four hold only their own days' records (known from the check), so two are read.
+    assert df.attrs["stats"]["files_read"] == 2 and df.attrs["stats"]["files_skipped"] == 4
+
+
+def test_files_are_skipped_by_event_time_only_when_none_of_their_records_can_match(tmp_path):
+    day = datetime(2024, 6, 10)
+    account = ACCOUNTS[0]
+    write(tmp_path, account, day + timedelta(hours=12), [record(account, day + timedelta(hours=12))])
+    # Delivered the next day: one file holds a late record of the day, one only the next day's,
+    # one a record without eventTime (some public datasets strip it), which is never skipped.
+    late = record(account, day + timedelta(hours=23, minutes=59), name="GetObject")
+    write(tmp_path, account, day + timedelta(days=1, minutes=5), [late, record(account, day + timedelta(days=1))])
+    write(tmp_path, account, day + timedelta(days=1, hours=6), [record(account, day + timedelta(days=1, hours=6))])
+    timeless = record(account, day + timedelta(days=1, hours=7), name="PutObject")
+    del timeless["eventTime"]
+    write(tmp_path, account, day + timedelta(days=1, hours=7), [timeless])
+    sql = ("SELECT eventname, count(*) AS n FROM cloudtrail WHERE \"timestamp\" BETWEEN '2024/06/10' AND '2024/06/11' "
+           "AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) >= :since) "
+           "AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) < :until) GROUP BY 1 ORDER BY 1")
+    df = Lake.local(tmp_path).sql(sql, since=day, until=day + timedelta(days=1))
+    assert dict(zip(df["eventname"], df["n"], strict=True)) == {"GetObject": 1, "ListBuckets": 1, "PutObject": 1}
+    assert df.attrs["stats"]["files_read"] == 3 and df.attrs["stats"]["files_skipped"] == 1
 
 
 def test_an_injection_string_stays_a_string(month_lake):
