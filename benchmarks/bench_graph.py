@@ -15,8 +15,8 @@ peak resident memory, ru_maxrss including DuckDB's native memory, is that run's 
   the share of the time in the engine (the one aggregate query) versus Python
   (reshaping the aggregate into edges, entities and newly observed), peak memory;
 - the same with a baseline (newly observed needs one): the lake's other days;
-- the day before the last (its graph also reads the last day's folder, for files
-  CloudTrail delivered after midnight: up to twice the files of the last day);
+- the day before the last (its graph also lists the last day's folder, for files
+  CloudTrail delivered after midnight, and reads those that hold records of the day);
 - the same after ``lake.compact()`` (the Parquet cache of closed days), when the
   lake can be compacted.
 
@@ -151,7 +151,7 @@ def report_lake(root: Path, scenario: dict, baselines: list[int], compact: bool,
     rows = []
     for baseline_days in baselines:
         rows.append(("JSON", baseline_days, run_median(repeat, root, "graph", day, baseline_days)))
-    # The day before: its graph also reads the next day's folder, for files delivered after midnight.
+    # The day before: its graph also lists the next day's folder, for files delivered after midnight.
     rows.append(("JSON, the day before", 0, run_median(repeat, root, "graph", day - timedelta(days=1), 0)))
     if compact:
         from orginsight import Lake
