@@ -14,6 +14,9 @@ Closed partitions can also be read from an opt-in Parquet copy
 (``compact``, see ``parquet_cache``): each partition whose copy still matches its
 files is read from Parquet, every other file from JSON, and the two united by name.
 
+Conditions on the partition columns alone are decided once per partition, before reading,
+and leave the query (``translate.partition_conjuncts``): DuckDB would decide them on every file.
+
 Planning a query walks the day folders the partition predicates allow. A partition
 whose Parquet copy passes the quick check on its folders (``ParquetCache.trusted``)
 costs no ``stat`` of its files and no file verdict; only the other partitions' files
@@ -347,7 +350,7 @@ class LocalEngine:
                     bytes_read += sum(good.values())
                     ref.replace(translate.renamed(ref, "__cloudtrail_memory"))
                     continue
-            split = plan.split
+            split = self._by_partition_conjuncts(ref, plan.split)
             wanted = [f for f in split.json_files if not self.checks[f.path].outside(pf)]
             files_skipped += len(split.json_files) - len(wanted)
             split = replace(split, json_files=wanted)
@@ -416,6 +419,36 @@ class LocalEngine:
             bad.extend({"file": parquet_cache.absolute_path(p, self.root), "error": e} for p, _, _, e in m.bad_files)
         bad.sort(key=lambda b: b["file"])
         return ScanPlan(good, trusted, bad, split, len(files))
+
+    def _by_partition_conjuncts(self, ref: Any, split: parquet_cache.CacheSplit) -> parquet_cache.CacheSplit:
+        """The split with only the partitions that pass ``ref``'s partition conjuncts, which leave the query.
+
+        The conjuncts are decided in DuckDB (same semantics as in the query) on the distinct
+        partitions of the split, a few dozen rows, instead of on every file (see
+        ``translate.partition_conjuncts``). Should that fail, the query keeps them as written.
+        """
+        conjuncts = translate.partition_conjuncts(ref)
+        keys = {(f.account, f.region, f.day) for f in split.json_files} | {c.key for c in split.cached}
+        if not conjuncts or not keys:
+            return split
+        accounts, regions, days = zip(*sorted(keys), strict=True)
+        try:
+            passing = {
+                (a, r, datetime.strptime(t, "%Y/%m/%d").date())
+                for a, r, t in self.con.execute(
+                    'SELECT account, region, "timestamp" FROM (SELECT unnest($a) AS account, unnest($r) AS region, '
+                    f'unnest($t) AS "timestamp") WHERE {translate.conjunction_sql(conjuncts)}',
+                    {"a": list(accounts), "r": list(regions), "t": [f"{d:%Y/%m/%d}" for d in days]},
+                ).fetchall()
+            }
+        except Exception:  # noqa: BLE001 - the query decides them itself, and reports any error
+            return split
+        translate.drop_conjuncts(conjuncts)
+        return replace(
+            split,
+            json_files=[f for f in split.json_files if (f.account, f.region, f.day) in passing],
+            cached=[c for c in split.cached if c.key in passing],
+        )
 
     def _split_cached(self, good: list[CloudTrailFile]) -> parquet_cache.CacheSplit:
         """Good files divided into cached partitions and JSON files; each stale partition is warned about once."""

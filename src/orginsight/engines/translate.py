@@ -383,6 +383,45 @@ def partition_filter(ref: exp.Table) -> PartitionFilter:
     return pf
 
 
+PARTITION_COLUMNS = frozenset({"account", "region", "timestamp"})
+
+
+def partition_conjuncts(ref: exp.Table) -> list[exp.Expression]:
+    """The conjuncts of the WHERE around ``ref`` that read nothing but its partition columns.
+
+    Each holds or fails for a whole file at once, so the local engine decides them once per
+    partition, reads only the files of the partitions that pass, and drops them from the query.
+    Left in, DuckDB decides them once per file (its file-name filter pushdown): 0.2 s of planning
+    per 8,640 files. Only for a ``cloudtrail`` that is its select's single source, so that dropping
+    a conjunct cannot change an outer join.
+    """
+    select = _owning_select(ref)
+    if select is None or _many_sources(select):
+        return []
+    qualifiers = {ref.alias_or_name.lower(), ref.name.lower()}
+    found = []
+    for pred in _conjuncts(select.args.get("where")):
+        cols = list(pred.find_all(exp.Column))
+        if cols and all(c.name.lower() in PARTITION_COLUMNS and (not c.table or c.table.lower() in qualifiers)
+                        for c in cols) and not pred.find(exp.Select, exp.Placeholder, exp.Rand, exp.Dot):
+            found.append(pred)
+    return found
+
+
+def conjunction_sql(conjuncts: list[exp.Expression]) -> str:
+    """The conjuncts ANDed, unqualified, as DuckDB SQL over columns ``account``, ``region``, ``timestamp``."""
+    condition = exp.and_(*(c.copy() for c in conjuncts))
+    for column in condition.find_all(exp.Column):
+        column.set("table", None)
+    return to_sql(condition, "duckdb")
+
+
+def drop_conjuncts(conjuncts: list[exp.Expression]) -> None:
+    """Take the conjuncts out of their WHERE (each becomes ``TRUE``), in place."""
+    for c in conjuncts:
+        c.replace(exp.true())
+
+
 def _apply(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[str], qualified_only: bool) -> None:
     pred = _strip(pred)
     _apply_instants(pf, pred, qualifiers, qualified_only)

@@ -81,6 +81,26 @@ def test_a_one_day_query_reads_a_thirtieth_of_the_files(month_lake):
     assert df.attrs["stats"]["files_read"] == 2 and df.attrs["stats"]["files_skipped"] == 4
 
 
+def test_partition_only_conditions_are_decided_once_per_partition_and_leave_the_query(month_lake):
+    # Neither day range nor account list: conditions the planner cannot read, decided on the
+    # partitions instead of on every file, with DuckDB's semantics, then taken out of the SQL run.
+    lake = Lake.local(month_lake)
+    sql = ("SELECT account, count(*) AS n, min(\"timestamp\") AS first, max(\"timestamp\") AS last FROM cloudtrail "
+           "WHERE substr(\"timestamp\", 9, 2) IN ('05', '17') AND (account LIKE '1%' OR region = 'nowhere') "
+           "AND eventname = 'ListBuckets' GROUP BY 1")
+    df = lake.sql(sql)
+    assert df.to_dict("records") == [{"account": ACCOUNTS[0], "n": 12, "first": "2024/06/05", "last": "2024/06/17"}]
+    stats = df.attrs["stats"]
+    assert stats["files_read"] == 4
+    assert "substr" not in stats["sql"].lower() and "like" not in stats["sql"].lower()
+    assert "eventname = 'ListBuckets'" in stats["sql"]
+    # A join keeps its conditions as written: dropping one could change an outer join.
+    joined = lake.sql(
+        "SELECT count(*) AS n FROM cloudtrail AS a LEFT JOIN cloudtrail AS b ON a.eventid = b.eventid "
+        "AND b.account = a.account WHERE a.\"timestamp\" = '2024/06/05' AND b.\"timestamp\" = '2024/06/05'")
+    assert joined["n"][0] == 12 and joined.attrs["stats"]["sql"].count("2024/06/05") == 2
+
+
 def test_files_are_skipped_by_event_time_only_when_none_of_their_records_can_match(tmp_path):
     day = datetime(2024, 6, 10)
     account = ACCOUNTS[0]

@@ -86,6 +86,23 @@ def test_each_reference_gets_its_own_filter():
     ]
 
 
+def test_partition_conjuncts_are_the_conditions_on_partition_columns_alone():
+    tree = translate.parse(
+        "SELECT t.eventname FROM cloudtrail AS t WHERE t.\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03' "
+        "AND (account = '1' OR region LIKE 'eu-%') AND t.eventname = 'x' AND (account = '1' OR eventname = 'y') "
+        "AND region IN (SELECT region FROM regions) AND t.sourceipaddress NOT IN "
+        "(SELECT c.sourceipaddress FROM cloudtrail c JOIN other o ON c.eventid = o.id WHERE c.account = '2')")
+    outer, inner = translate.table_refs(tree)
+    found = translate.partition_conjuncts(outer)
+    assert [c.sql() for c in found] == [
+        "t.\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03'", "account = '1' OR region LIKE 'eu-%'"]
+    assert translate.conjunction_sql(found) == (
+        "\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03' AND (account = '1' OR region LIKE 'eu-%')")
+    assert translate.partition_conjuncts(inner) == []  # joined: kept as written
+    translate.drop_conjuncts(found)
+    assert "BETWEEN" not in tree.sql() and "t.eventname = 'x'" in tree.sql()
+
+
 def test_cost_guard_adds_timestamp_predicates_and_names_full_scans():
     tree = translate.parse("SELECT count(*) FROM cloudtrail WHERE eventtime BETWEEN '2024-06-10' AND '2024-06-11'")
     guarded, notes, unbounded = translate.add_timestamp_predicates(tree)
