@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import CredentialProvider, RefreshableCredentials
 
 DEFAULT_MAX_ATTEMPTS = 8
 """botocore attempts per call, first try included. Adaptive mode also rate-limits client-side after throttles."""
@@ -52,15 +54,42 @@ def make_session(
 def assume_role(
     base: boto3.Session, role_arn: str, session_name: str = "orginsight", region: str | None = None
 ) -> boto3.Session:
-    """A session holding temporary credentials of ``role_arn``; the credentials are never printed."""
+    """A session holding temporary credentials of ``role_arn``, assumed again before they expire.
+
+    STS hands out credentials for an hour by default, and a collection across hundreds of accounts
+    and regions can outlast them: botocore refreshes these (its refreshable credentials, shared by
+    every client of the session) shortly before expiry, so clients made early keep working. The
+    first AssumeRole happens here, so a role that cannot be assumed fails at once. The credentials
+    are never printed.
+    """
     sts = base.client("sts", region_name=region or base.region_name or "us-east-1")
-    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=region or base.region_name,
-    )
+
+    def fetch() -> dict[str, str]:
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(fetch(), refresh_using=fetch, method="assume-role")
+    core = botocore.session.get_session()
+    core.get_component("credential_provider").insert_before("env", _Given(credentials))
+    return boto3.Session(botocore_session=core, region_name=region or base.region_name)
+
+
+class _Given(CredentialProvider):
+    """Hands botocore's credential chain the credentials it is built with (ahead of the environment)."""
+
+    METHOD = "orginsight-assume-role"
+
+    def __init__(self, credentials: RefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> RefreshableCredentials:
+        return self._credentials
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -11,7 +12,7 @@ from moto import mock_aws
 
 from orginsight.aws.fanout import NotEnabled, OutcomeLog, Status, Target, classify, fan_out
 from orginsight.aws.regions import resolve_regions, transform_regions
-from orginsight.aws.session import Connection, retry_config
+from orginsight.aws.session import Connection, assume_role, retry_config
 from orginsight.errors import CollectionError
 
 
@@ -110,3 +111,19 @@ def test_connection_assumes_the_member_role_for_member_accounts() -> None:
         assert member is connection.client("sts", "us-east-1", account="222222222222")
         arn = member.get_caller_identity()["Arn"]
         assert arn.startswith("arn:aws:sts::222222222222:assumed-role/OrgInsightReadOnly/")
+
+
+def test_assumed_role_credentials_are_assumed_again_before_they_expire(monkeypatch) -> None:
+    with mock_aws():
+        base = boto3.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1")
+        session = assume_role(base, "arn:aws:iam::222222222222:role/OrgInsightReadOnly")
+        client = session.client("sts")
+        first = session.get_credentials().get_frozen_credentials().access_key
+        assert client.get_caller_identity()["Account"] == "222222222222"
+        # 55 minutes on, five before STS's one-hour credentials expire: the same client signs
+        # with credentials assumed again, still in the member account.
+        credentials = session.get_credentials()
+        later = datetime.now(UTC) + timedelta(minutes=55)
+        monkeypatch.setattr(credentials, "_time_fetcher", lambda: later)  # botocore's clock for these credentials
+        assert credentials.get_frozen_credentials().access_key != first
+        assert client.get_caller_identity()["Arn"].startswith("arn:aws:sts::222222222222:assumed-role/OrgInsightReadOnly/")
