@@ -229,6 +229,7 @@ def ticket_table(t: Triage, hunt_summary: pd.DataFrame | None = None) -> pd.Data
         ("indicator", t.indicator),
         ("entity", t.entity),
         ("window (UTC)", f"{t.window[0]:%Y-%m-%d %H:%M} .. {t.window[1]:%Y-%m-%d %H:%M}"),
+        ("incident window (UTC)", _incident_window_text(s.get("incident_window"), tl)),
         ("first seen", s["first_seen"]),
         ("last seen", s["last_seen"]),
         ("events", s["events"]),
@@ -251,6 +252,14 @@ def ticket_table(t: Triage, hunt_summary: pd.DataFrame | None = None) -> pd.Data
             )
         )
     return pd.DataFrame(rows, columns=["field", "value"]).astype({"value": str})
+
+
+def _incident_window_text(window: tuple[datetime, datetime] | None, timeline: pd.DataFrame) -> str:
+    """Where the newly observed activity concentrates, and how many events fall in it."""
+    if window is None:
+        return "none: nothing newly observed"
+    inside = int(timeline["in_window"].sum()) if "in_window" in timeline else 0
+    return f"{window[0]:%Y-%m-%d %H:%M:%S} .. {window[1]:%Y-%m-%d %H:%M:%S} ({inside} events)"
 
 
 def query_stats(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

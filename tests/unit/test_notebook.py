@@ -150,7 +150,7 @@ def test_query_stats_shows_whatever_each_engine_reported_without_the_sql() -> No
 
 
 def test_ticket_table_lists_the_facts_a_ticket_needs() -> None:
-    timeline = pd.DataFrame({"outcome": ["success", "failure", "failure"]})
+    timeline = pd.DataFrame({"outcome": ["success", "failure", "failure"], "in_window": [False, True, True]})
     chain = pd.DataFrame(
         {"kind": ["assumed", "created_key"], "dst": ["role_session:arn", "access_key:AKIANEW"]}
     )
@@ -166,6 +166,7 @@ def test_ticket_table_lists_the_facts_a_ticket_needs() -> None:
         "sessions": ["role_session:arn"],
         "newly_observed": pd.DataFrame(range(4)),
         "findings": related,
+        "incident_window": (datetime(2026, 11, 25, 1, 37, 12), datetime(2026, 11, 25, 1, 48, 8)),
     }
     t = SimpleNamespace(
         indicator="AKIALEAKED",
@@ -183,6 +184,9 @@ def test_ticket_table_lists_the_facts_a_ticket_needs() -> None:
     assert table["related findings"] == "Stealth:IAMUser/CloudTrailLoggingDisabled"
     assert table["hunts with hits"] == "cloudtrail_tampering (2)"
     assert table["window (UTC)"] == "2026-11-24 00:00 .. 2026-11-26 00:00"
+    assert table["incident window (UTC)"] == "2026-11-25 01:37:12 .. 2026-11-25 01:48:08 (2 events)"
+    summary["incident_window"] = None
+    assert dict(notebook.ticket_table(t).values.tolist())["incident window (UTC)"] == "none: nothing newly observed"
 
 
 def test_export_charts_writes_each_figure_in_each_format(tmp_path: Path) -> None:
