@@ -199,7 +199,9 @@ class LocalEngine:
         # loading the demo's 20k files 4x slower and 9x bigger in memory (22 s, 6.6 GB vs 5.8 s, 0.75 GB).
         self.con.execute("SET preserve_insertion_order = false")
         # DuckDB's own progress bar failed once inside Jupyter ("GetProgress is not implemented for
-        # this file handle", seen 2026-11-28); callers show progress with tqdm instead.
+        # this file handle", seen 2026-11-28), and tracking progress without printing it (for a tqdm bar
+        # fed by con.query_progress()) crashed the process on a count over the demo lake (segmentation
+        # fault, DuckDB 2.0.1, 2026-12-01); callers show progress with tqdm around their own steps instead.
         self.con.execute("SET enable_progress_bar = false")
         # Hand memory back after a big scan (jemalloc keeps freed pages otherwise): after the entity
         # graph's aggregate of a 1-million-event day + 2-day baseline, 1.1 GB resident instead of 1.4 GB.
