@@ -19,6 +19,7 @@ all of it; this module picks out what an analyst must see first:
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -377,8 +378,9 @@ def chain_focus(
 ) -> pd.DataFrame:
     """The chain with ``time``, ``notable`` (shown expanded) and ``why``.
 
-    ``time`` is when the link happened as far as the timeline tells: the CreateAccessKey call of a
-    created key, else the first use of the credential handed on, else the hour of the hand-off.
+    ``time`` is when the link happened as far as the timeline tells: the AssumeRole call that opened
+    an assumed session, the CreateAccessKey call of a created key, else the first use of the credential
+    handed on, else the hour of the hand-off.
     A link is notable when the credential it hands on (or a temporary one it hands from) was used
     from a newly observed IP, country or user agent, or when it happened inside the incident
     window; the links leading to a notable link, and the key a notable session was issued, are
@@ -393,9 +395,11 @@ def chain_focus(
         )
     first_used = _first_use(timeline)
     created = _key_creations(timeline)
+    assumed = _assumptions(timeline)
     exact = [
-        created.get((s, pd.Timestamp(h))) if k == "created_key" else None
-        for s, k, h in zip(out["src"], out["kind"], out["hour"], strict=True)
+        created.get((s, pd.Timestamp(h))) if k == "created_key"
+        else assumed.get((s, d, pd.Timestamp(h))) if k == "assumed" else None
+        for s, d, k, h in zip(out["src"], out["dst"], out["kind"], out["hour"], strict=True)
     ]
     exact = [e if e is not None else first_used.get(d) for e, d in zip(exact, out["dst"], strict=True)]
     out["time"] = [e if e is not None else pd.Timestamp(h) for e, h in zip(exact, out["hour"], strict=True)]
@@ -443,6 +447,47 @@ def _first_use(timeline: pd.DataFrame) -> dict[str, pd.Timestamp]:
     out = by_principal.to_dict()
     out.update({f"access_key:{k}": v for k, v in by_key.items()})
     return out
+
+
+def _assumptions(timeline: pd.DataFrame) -> dict[tuple[str, str, pd.Timestamp], pd.Timestamp]:
+    """(caller, session it opened, hour) -> time of the successful AssumeRole call, the session named
+    from the request (role ARN and session name) as CloudTrail names it in the session's own events.
+
+    The caller is the access key the call was made with, as the chain's ``assumed`` links name it,
+    else the calling principal.
+    """
+    if not len(timeline):
+        return {}
+    calls = timeline[(timeline["eventname"] == "AssumeRole") & timeline["errorcode"].isna()]
+    out: dict[tuple[str, str, pd.Timestamp], pd.Timestamp] = {}
+    for key, principal, request, t in zip(calls["access_key"], calls["principal"], calls["requestparameters"],
+                                          calls["time"], strict=True):
+        session = _session_of(request)
+        if session is None:
+            continue
+        hour = pd.Timestamp(t).floor("h")
+        for caller in {f"{E.ACCESS_KEY}:{key}" if isinstance(key, str) and key else None, principal} - {None}:
+            out[(caller, session, hour)] = min(t, out.get((caller, session, hour), t))
+    return out
+
+
+_ROLE_ARN = re.compile(r"^arn:([\w-]+):iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+
+
+def _session_of(request: Any) -> str | None:
+    """The role session an AssumeRole request opens (``role_session:arn:…:assumed-role/<role>/<name>``)."""
+    try:
+        params = json.loads(request) if isinstance(request, str) else None
+    except ValueError:
+        return None
+    if not isinstance(params, dict):
+        return None
+    m = _ROLE_ARN.match(str(params.get("roleArn", "")))
+    name = params.get("roleSessionName")
+    if not m or not name:
+        return None
+    partition, account, role = m.groups()
+    return f"{E.ROLE_SESSION}:arn:{partition}:sts::{account}:assumed-role/{role}/{name}"
 
 
 def _key_creations(timeline: pd.DataFrame) -> dict[tuple[str, pd.Timestamp], pd.Timestamp]:

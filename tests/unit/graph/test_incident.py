@@ -211,6 +211,11 @@ def test_the_chain_expands_the_attackers_links_and_collapses_the_routine_runs(tr
     assert {d for d in drift["dst"] if "run-20b" in d}  # the 20:00 run: a new API, outside the window
     # The key the attacker's session was issued is on the path.
     assert "access_key:ASIAEVIL000000000001" in set(shown["dst"])
+    # The session's link is the AssumeRole call (10:03), not the session's first call (10:05); the key
+    # it was issued counts from its first use.
+    times = dict(zip(shown["dst"], shown["time"], strict=True))
+    assert times[ATTACK_SESSION] == pd.Timestamp(datetime(2024, 6, 20, 10, 3))
+    assert times["access_key:ASIAEVIL000000000001"] == pd.Timestamp(datetime(2024, 6, 20, 10, 5))
     # Recomputed without a window, only the links used from new IPs stay notable.
     again = chain_focus(
         ch.drop(columns=["time", "notable", "why"]),
