@@ -471,23 +471,16 @@ def _assumptions(timeline: pd.DataFrame) -> dict[tuple[str, str, pd.Timestamp], 
     return out
 
 
-_ROLE_ARN = re.compile(r"^arn:([\w-]+):iam::(\d{12}):role/(?:.*/)?([^/]+)$")
-
-
 def _session_of(request: Any) -> str | None:
-    """The role session an AssumeRole request opens (``role_session:arn:…:assumed-role/<role>/<name>``)."""
+    """The role session an AssumeRole request opens, as an entity id."""
     try:
         params = json.loads(request) if isinstance(request, str) else None
     except ValueError:
         return None
     if not isinstance(params, dict):
         return None
-    m = _ROLE_ARN.match(str(params.get("roleArn", "")))
-    name = params.get("roleSessionName")
-    if not m or not name:
-        return None
-    partition, account, role = m.groups()
-    return f"{E.ROLE_SESSION}:arn:{partition}:sts::{account}:assumed-role/{role}/{name}"
+    arn = E.session_of_role(str(params.get("roleArn", "")), str(params.get("roleSessionName") or ""))
+    return f"{E.ROLE_SESSION}:{arn}" if arn else None
 
 
 def _key_creations(timeline: pd.DataFrame) -> dict[tuple[str, pd.Timestamp], pd.Timestamp]:

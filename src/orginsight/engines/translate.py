@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from orginsight.engines.schema import COLUMNS
+from orginsight.engines.schema import COLUMNS, PARTITION_COLUMNS
 from orginsight.errors import ParameterError, QueryError
 
 DIALECT = "athena"
@@ -381,9 +381,6 @@ def partition_filter(ref: exp.Table) -> PartitionFilter:
     for pred in _conjuncts(select.args.get("where")):
         _apply(pf, pred, qualifiers, qualified_only)
     return pf
-
-
-PARTITION_COLUMNS = frozenset({"account", "region", "timestamp"})
 
 
 def partition_conjuncts(ref: exp.Table) -> list[exp.Expression]:

@@ -111,6 +111,15 @@ def role_of_session(session_arn: str) -> str | None:
     return f"arn:{m[1]}:iam::{m[2]}:role/{m[3]}"
 
 
+def session_of_role(role_arn: str, session_name: str) -> str | None:
+    """``arn:aws:sts::<acct>:assumed-role/<name>/<session>`` for ``arn:aws:iam::<acct>:role/<path/><name>``:
+    the ARN CloudTrail gives the session an AssumeRole call opens (the role's path left out)."""
+    m = re.match(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:.*/)?([^/]+)$", role_arn)
+    if not m or not session_name:
+        return None
+    return f"arn:{m[1]}:sts::{m[2]}:assumed-role/{m[3]}/{session_name}"
+
+
 def is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)

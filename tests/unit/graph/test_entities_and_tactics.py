@@ -54,6 +54,14 @@ def test_role_of_session() -> None:
     assert E.role_of_session("arn:aws:iam::111122223333:user/x") is None
 
 
+def test_session_of_role_is_what_cloudtrail_calls_the_session() -> None:
+    arn = E.session_of_role("arn:aws-us-gov:iam::111122223333:role/ci/deploy/Deployer", "run-7")
+    assert arn == "arn:aws-us-gov:sts::111122223333:assumed-role/Deployer/run-7"
+    assert E.role_of_session(arn) == "arn:aws-us-gov:iam::111122223333:role/Deployer"
+    assert E.session_of_role("arn:aws:iam::111122223333:user/x", "s") is None
+    assert E.session_of_role("arn:aws:iam::111122223333:role/R", "") is None
+
+
 @pytest.mark.parametrize(
     ("finding_type", "tactic"),
     [
