@@ -52,9 +52,19 @@ def build_lake(root: Path, days: int, events_per_day: int) -> dict:
 
     marker = root / ".complete"
     if not marker.exists():
-        print(f"generating {root.name}: {days} days, {events_per_day:,} events per weekday (once) ...", flush=True)
-        generate_lake(root, accounts=ACCOUNTS, days=days, events_per_day=events_per_day, progress=True,
-                      overwrite=True, delivery_minutes=5)
+        print(
+            f"generating {root.name}: {days} days, {events_per_day:,} events per weekday (once) ...",
+            flush=True,
+        )
+        generate_lake(
+            root,
+            accounts=ACCOUNTS,
+            days=days,
+            events_per_day=events_per_day,
+            progress=True,
+            overwrite=True,
+            delivery_minutes=5,
+        )
         marker.write_text("ok")
     return json.loads((root / "scenario.json").read_text())
 
@@ -80,8 +90,10 @@ def measure(root: str, source: str, what: str, day: str, baseline_days: int) -> 
     start = datetime.fromisoformat(day)
     end = start + timedelta(days=1)
     params = {"day": start.strftime("%Y/%m/%d"), "start": start, "end": end}
-    where = (' WHERE "timestamp" = :day AND from_iso8601_timestamp(eventtime) >= :start '
-             "AND from_iso8601_timestamp(eventtime) < :end")
+    where = (
+        ' WHERE "timestamp" = :day AND from_iso8601_timestamp(eventtime) >= :start '
+        "AND from_iso8601_timestamp(eventtime) < :end"
+    )
     queries = {
         "count": "SELECT count(*) AS n FROM cloudtrail" + where,
         # The columns the graph's aggregate reads, reduced to almost nothing: the cost of reading them.
@@ -105,18 +117,34 @@ def measure(root: str, source: str, what: str, day: str, baseline_days: int) -> 
             warnings.simplefilter("ignore")  # a short baseline warns, as it should
             g = lake.entity_graph(scope=(start, end), baseline_days=baseline_days)
         s = g.stats
-        out.update(engine_s=s["engine_s"], python_s=s["python_s"], rows=s["rows"], entities=len(g.entities),
-                   edges=len(g.edges), capped=len(g.capped), newly_observed=len(g.newly_observed),
-                   files=s["engine_stats"].get("files_read"),
-                   cached_partitions=s["engine_stats"].get("cached_partitions", 0),
-                   rss_after_engine_gib=s["peak_rss_after_engine_gib"])
+        out.update(
+            engine_s=s["engine_s"],
+            python_s=s["python_s"],
+            rows=s["rows"],
+            entities=len(g.entities),
+            edges=len(g.edges),
+            capped=len(g.capped),
+            newly_observed=len(g.newly_observed),
+            files=s["engine_stats"].get("files_read"),
+            cached_partitions=s["engine_stats"].get("cached_partitions", 0),
+            rss_after_engine_gib=s["peak_rss_after_engine_gib"],
+        )
     out.update(wall_s=time.perf_counter() - t, cpu_s=cpu_s() - cpu, peak_gib=peak_rss_gib())
     return out
 
 
 def run(root: Path, what: str, day: datetime, baseline_days: int = 0, source: str = "JSON") -> dict:
     """``measure`` in a fresh interpreter (warm page cache: the lake was read before)."""
-    cmd = [sys.executable, __file__, "--measure", str(root), source, what, day.isoformat(), str(baseline_days)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--measure",
+        str(root),
+        source,
+        what,
+        day.isoformat(),
+        str(baseline_days),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"measurement failed: {' '.join(cmd)}\n{done.stderr[-3000:]}")
@@ -146,8 +174,10 @@ def report_lake(root: Path, scenario: dict, baselines: list[int], compact: bool,
     count, cols = run(root, "count", day), run(root, "columns", day)
     print(f"day {day:%Y-%m-%d}: {count['events']:,} events in {count['files']:,} files")
     print(f"  baseline 1, count(*) of the day: {count['wall_s']:.2f} s wall, {count['cpu_s']:.2f} s CPU")
-    print(f"  baseline 2, reading the graph's columns: {cols['wall_s']:.2f} s wall, {cols['cpu_s']:.2f} s CPU, "
-          f"peak {cols['peak_gib']:.2f} GiB")
+    print(
+        f"  baseline 2, reading the graph's columns: {cols['wall_s']:.2f} s wall, {cols['cpu_s']:.2f} s CPU, "
+        f"peak {cols['peak_gib']:.2f} GiB"
+    )
     rows = []
     for baseline_days in baselines:
         rows.append(("JSON", baseline_days, run_median(repeat, root, "graph", day, baseline_days)))
@@ -160,29 +190,43 @@ def report_lake(root: Path, scenario: dict, baselines: list[int], compact: bool,
         done = Lake.local(root).compact(until=day, progress=False)
         print(f"  lake.compact(): {time.perf_counter() - t:.1f} s ({_compact_summary(done)})")
         cached = run(root, "columns", day, source="Parquet")
-        print(f"  baseline 2 from the Parquet cache: {cached['wall_s']:.2f} s wall, {cached['cpu_s']:.2f} s CPU "
-              f"({cols['wall_s'] / cached['wall_s']:.1f}x faster than JSON)")
+        print(
+            f"  baseline 2 from the Parquet cache: {cached['wall_s']:.2f} s wall, {cached['cpu_s']:.2f} s CPU "
+            f"({cols['wall_s'] / cached['wall_s']:.1f}x faster than JSON)"
+        )
         for baseline_days in baselines:
-            rows.append(("Parquet", baseline_days, run_median(repeat, root, "graph", day, baseline_days, "Parquet")))
-        rows.append(("Parquet, the day before", 0,
-                         run_median(repeat, root, "graph", day - timedelta(days=1), 0, "Parquet")))
+            rows.append(
+                ("Parquet", baseline_days, run_median(repeat, root, "graph", day, baseline_days, "Parquet"))
+            )
+        rows.append(
+            (
+                "Parquet, the day before",
+                0,
+                run_median(repeat, root, "graph", day - timedelta(days=1), 0, "Parquet"),
+            )
+        )
     print(f"\n  Each row: the median of {repeat} run(s), with the range of wall times.")
-    print("  | read from | baseline days | wall (goal 10 s) | range | CPU | x floor wall | engine | python | "
-          "peak GiB (goal 2) | aggregate rows | edges | newly observed |")
+    print(
+        "  | read from | baseline days | wall (goal 10 s) | range | CPU | x floor wall | engine | python | "
+        "peak GiB (goal 2) | aggregate rows | edges | newly observed |"
+    )
     print("  |---|---|---|---|---|---|---|---|---|---|---|---|")
     for source, baseline_days, r in rows:
         wall_ok = "ok" if r["wall_s"] <= GOAL_S else "MISSED"
         peak_ok = "ok" if r["peak_gib"] <= GOAL_GIB else "MISSED"
-        print(f"  | {source} | {baseline_days} | {r['wall_s']:.2f} s ({wall_ok}) | "
-              f"{r['wall_min_s']:.2f}-{r['wall_max_s']:.2f} s | {r['cpu_s']:.1f} s | "
-              f"{r['wall_s'] / cols['wall_s']:.2f}x | {r['engine_s']:.2f} s ({r['engine_s'] / r['wall_s']:.0%}) | "
-              f"{r['python_s']:.2f} s ({r['python_s'] / r['wall_s']:.0%}) | {r['peak_gib']:.2f} ({peak_ok}) | "
-              f"{r['rows']:,} | {r['edges']:,} | {r['newly_observed']:,} |")
+        print(
+            f"  | {source} | {baseline_days} | {r['wall_s']:.2f} s ({wall_ok}) | "
+            f"{r['wall_min_s']:.2f}-{r['wall_max_s']:.2f} s | {r['cpu_s']:.1f} s | "
+            f"{r['wall_s'] / cols['wall_s']:.2f}x | {r['engine_s']:.2f} s ({r['engine_s'] / r['wall_s']:.0%}) | "
+            f"{r['python_s']:.2f} s ({r['python_s'] / r['wall_s']:.0%}) | {r['peak_gib']:.2f} ({peak_ok}) | "
+            f"{r['rows']:,} | {r['edges']:,} | {r['newly_observed']:,} |"
+        )
 
 
 def _compact_summary(done: dict) -> str:
-    return ", ".join(f"{k} {len(v) if isinstance(v, list) else v}" for k, v in done.items()
-                     if not isinstance(v, dict))
+    return ", ".join(
+        f"{k} {len(v) if isinstance(v, list) else v}" for k, v in done.items() if not isinstance(v, dict)
+    )
 
 
 def main() -> None:
@@ -195,18 +239,32 @@ def main() -> None:
     ap.add_argument("--lake-events", type=int, default=1_000_000, help="events in all of the 30-day lake")
     ap.add_argument("--skip-lake", action="store_true", help="only the 1-million-event day")
     ap.add_argument("--no-compact", action="store_true", help="do not build the Parquet cache")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each graph measurement (the median is printed)")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs of each graph measurement (the median is printed)"
+    )
     args = ap.parse_args()
-    print(f"machine: {__import__('os').cpu_count()} cores; load average {__import__('os').getloadavg()[0]:.1f}")
+    print(
+        f"machine: {__import__('os').cpu_count()} cores; load average {__import__('os').getloadavg()[0]:.1f}"
+    )
     root = REPO / ".bench" / f"graph-lake-{args.events}-5m"
-    report_lake(root, build_lake(root, 3, args.events), baselines=[0, 2], compact=not args.no_compact,
-                repeat=args.repeat)
+    report_lake(
+        root,
+        build_lake(root, 3, args.events),
+        baselines=[0, 2],
+        compact=not args.no_compact,
+        repeat=args.repeat,
+    )
     if not args.skip_lake:
         # A 30-day demo holds about 22 times its weekday volume (weekends are quieter).
         per_day = round(args.lake_events / 22.2)
         root = REPO / ".bench" / f"graph-lake-30d-{args.lake_events}-5m"
-        report_lake(root, build_lake(root, 30, per_day), baselines=[0, 29], compact=not args.no_compact,
-                    repeat=args.repeat)
+        report_lake(
+            root,
+            build_lake(root, 30, per_day),
+            baselines=[0, 29],
+            compact=not args.no_compact,
+            repeat=args.repeat,
+        )
 
 
 if __name__ == "__main__":

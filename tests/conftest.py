@@ -1,19 +1,65 @@
-"""Fixtures shared by the whole suite: where the real sample data lives, and lakes built from it."""
+"""Fixtures shared by the whole suite: where the real sample data lives, lakes built from it, and the browser.
+
+Two kinds of real data (tests/data/real/README.md):
+
+- ``REAL_DATA`` (tests/data/real): trimmed real records copied into the repository, with their source and
+  license. The tests that prove behaviour on real records read these, so they run in any clone.
+- ``SHARED_DATA`` (../shared/data, or ``ORGINSIGHT_SHARED_DATA``): the full public sets, too large for the
+  repository. Tests that need them are marked ``shared_data`` and skip without them.
+
+Tests that need a Chromium are marked ``browser`` and skip without one. On CI (``CI`` set, or
+``ORGINSIGHT_REQUIRE_ALL=1``) a skip for either reason fails the run: see ``pytest_sessionfinish`` below.
+"""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("ORGINSIGHT_SHARED_DATA") or REPO.parent / "shared" / "data")
+"""The full sets: ../shared/data beside the clone, or where ORGINSIGHT_SHARED_DATA says."""
+REAL_DATA = REPO / "tests" / "data" / "real"
+
+MISSING_BROWSER = "missing browser"
+MISSING_SHARED_DATA = "missing shared data"
+"""How a skip for either reason starts; the CI check below recognizes skips by these and REQUIRED_SKIP."""
+
+REQUIRED_SKIP = re.compile(
+    rf"^({MISSING_BROWSER}|{MISSING_SHARED_DATA})\b|chromium|browser|shared/data", re.I
+)
+"""Skip reasons CI refuses: ours, and any other test's that names Chromium, a browser or shared/data."""
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-"""Debian's Chromium (apt-get install chromium), the real browser the rendering tests use."""
+# --- the browser ----------------------------------------------------------------------------------------
+
+
+def browser_path() -> Path | None:
+    """The Chromium static export and the rendering tests use (orginsight.charts.export.find_browser)."""
+    from orginsight.charts.export import find_browser
+
+    found = find_browser()
+    return Path(found) if found else None
+
+
+CHROMIUM = browser_path() or Path("/usr/bin/chromium")
+"""The real browser the rendering tests use: Debian's Chromium (apt-get install chromium) or BROWSER_PATH."""
+
+
+def require_browser() -> Path:
+    """The Chromium, or skip the test saying it is missing (the ``browser`` marker does this first)."""
+    found = browser_path()
+    if found is None:
+        from orginsight.charts.export import why_no_browser
+
+        pytest.skip(f"{MISSING_BROWSER}: {why_no_browser()}; 'make browser' installs Debian's chromium")
+    return found
 
 
 def headless_chromium(page: Path, profile: Path, *args: str) -> str:
@@ -23,43 +69,156 @@ def headless_chromium(page: Path, profile: Path, *args: str) -> str:
     every start, which this machine's closed network refuses.
     """
     cmd = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync", f"--user-data-dir={profile}",
-        "--virtual-time-budget=10000", *args, page.as_uri(),
+        str(require_browser()),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=10000",
+        *args,
+        page.as_uri(),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"chromium failed on {page}: {done.stderr[-2000:]}"
     return done.stdout
 
 
+# --- real data --------------------------------------------------------------------------------------------
+
+
 def shared_data_dir(*parts: str) -> Path:
-    """A folder of the real public samples in ../shared/data, or skip the test saying why."""
+    """A folder or file of the full real samples in ../shared/data, or skip the test saying why."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real sample data absent: {path} (the project's ../shared/data folder is not beside this clone)")
+        pytest.skip(
+            f"{MISSING_SHARED_DATA}: {path} is absent (the project's ../shared/data folder is not beside this "
+            "clone; the trimmed copies in tests/data/real cover the core tests)"
+        )
     return path
+
+
+def real_data(*parts: str) -> Path:
+    """A folder or file of the trimmed real samples in tests/data/real (part of the repository)."""
+    path = REAL_DATA.joinpath(*parts)
+    assert path.exists(), f"{path} is missing from the repository: rebuild it with tests/data/real/trim.py"
+    return path
+
+
+def read_text(path: Path) -> str:
+    """A text file's content, gunzipped when it ends in .gz."""
+    data = path.read_bytes()
+    return (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
+
+
+def read_records(path: Path) -> list[dict]:
+    """The records of a ``{"Records": [...]}`` file (.json or .json.gz) or a folder of them, in file order."""
+    files = sorted([*path.glob("*.json"), *path.glob("*.json.gz")]) if path.is_dir() else [path]
+    return [r for f in files for r in json.loads(read_text(f))["Records"]]
 
 
 def count_source_records(path: Path) -> int:
     """Records in a ``{"Records": [...]}`` file or a folder of them, counted with the json module."""
-    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
-    return sum(len(json.loads(f.read_text())["Records"]) for f in files)
+    return len(read_records(path))
+
+
+REAL_CLOUDTRAIL = ("invictus-stratus", "otrf-ec2-proxy-s3-exfil", "trailscraper")
+"""The CloudTrail sets both real lakes hold (Invictus IR, MIT; OTRF, MIT; trailscraper, Apache-2.0)."""
+
+
+def _import_lake(sources: list[Path], root: Path) -> Path:
+    from orginsight.lake_import import import_files
+
+    report = import_files(sources, root)
+    assert not report.failures, report.summary()
+    return root
 
 
 @pytest.fixture(scope="session")
 def real_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A lake holding the Invictus Stratus, OTRF and trailscraper CloudTrail records."""
-    from orginsight.lake_import import import_files
+    """A lake of the trimmed real CloudTrail in tests/data/real: Invictus Stratus (268 of its 2,900 records:
+    every technique), the OTRF records and trailscraper's file. Always available."""
+    return _import_lake(
+        [real_data("cloudtrail", name) for name in REAL_CLOUDTRAIL], tmp_path_factory.mktemp("real-lake")
+    )
 
-    sources = [
-        shared_data_dir("cloudtrail", "invictus-stratus"),
-        shared_data_dir("cloudtrail", "otrf-ec2-proxy-s3-exfil", "records.json"),
-        shared_data_dir("cloudtrail", "trailscraper"),
-    ]
-    root = tmp_path_factory.mktemp("real-lake")
-    report = import_files(sources, root)
-    assert not report.failures, report.summary()
-    return root
+
+@pytest.fixture(scope="session")
+def shared_real_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lake of the full real CloudTrail sets in ../shared/data (all 2,900 Invictus records), or skip."""
+    sources = [shared_data_dir("cloudtrail", name) for name in REAL_CLOUDTRAIL]
+    return _import_lake(sources, tmp_path_factory.mktemp("shared-real-lake"))
+
+
+# --- markers, and CI's refusal of skips for a missing browser or missing data -----------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a ``browser`` test without a Chromium and a ``shared_data`` test without ../shared/data."""
+    if item.get_closest_marker("browser"):
+        require_browser()
+    if item.get_closest_marker("shared_data"):
+        shared_data_dir()
+
+
+def required_everything() -> bool:
+    """Whether this run must not skip for a missing browser or missing data: on CI, or when asked."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false", "no") or os.environ.get("ORGINSIGHT_REQUIRE_ALL") == "1"
+
+
+_refused_skips: list[str] = []
+"""Skips CI does not accept, as "node id: reason", gathered while the tests run."""
+
+
+def skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """The reason a skipped test (or module) report gives, without pytest's "Skipped: " prefix."""
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return text.removeprefix("Skipped: ")
+
+
+def _note_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail") and REQUIRED_SKIP.search(skip_reason(report)):
+        _refused_skips.append(f"{report.nodeid}: {skip_reason(report)}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _refused_skips.clear()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _note_skip(report)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    _note_skip(report)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """On CI, a skip for a missing browser or missing ../shared/data fails an otherwise green run."""
+    if required_everything() and _refused_skips and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    refused = _refused_skips
+    if not (required_everything() and refused):
+        return
+    terminalreporter.section("skipped for a missing browser or missing data: not accepted on CI", red=True)
+    for line in refused:
+        terminalreporter.line(line, red=True)
+    terminalreporter.line(
+        f"{len(refused)} test(s) skipped for a missing browser or missing ../shared/data, and CI "
+        "(CI or ORGINSIGHT_REQUIRE_ALL=1) requires them: install Chromium (scripts/ensure-chromium) and "
+        "provide ../shared/data, or unset CI and ORGINSIGHT_REQUIRE_ALL to allow the skips.",
+        red=True,
+        bold=True,
+    )
 
 
 # --- comparing query results ---------------------------------------------------------------------------

@@ -14,10 +14,34 @@ from collections.abc import Sequence
 from orginsight.engines.schema import ATHENA_TYPES
 
 ALL_COMMERCIAL_REGIONS = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1", "ap-south-2",
-    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-northeast-1", "ap-northeast-2",
-    "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2",
-    "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
     "sa-east-1",
 )
 """Regions an organization trail may deliver from (commercial partition, 2024); pass --regions to narrow."""
@@ -35,7 +59,9 @@ def cloudtrail_ddl(
 ) -> str:
     """CREATE EXTERNAL TABLE for the organization trail in ``bucket`` (``prefix`` is the trail's key prefix)."""
     if not accounts:
-        raise ValueError("partition projection needs the account list: pass accounts or read them from Organizations")
+        raise ValueError(
+            "partition projection needs the account list: pass accounts or read them from Organizations"
+        )
     base = f"s3://{bucket}/{prefix.strip('/') + '/' if prefix.strip('/') else ''}AWSLogs/{org_id}"
     name = f"{database}.{table}" if database else table
     columns = ",\n".join(f"  `{c}` {t}" for c, t in ATHENA_TYPES.items())

@@ -18,8 +18,14 @@ class LakeError(OrgInsightError):
 class QueryError(OrgInsightError):
     """A query failed to translate or run. Carries the SQL as run and, on Athena, the query id."""
 
-    def __init__(self, message: str, *, sql: str | None = None, query_id: str | None = None,
-                 category: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        sql: str | None = None,
+        query_id: str | None = None,
+        category: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.sql = sql
         self.query_id = query_id

@@ -42,6 +42,7 @@ install (``pip install -e .``) uses.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -283,7 +284,7 @@ def parse(text: str, path: Path | None = None, tactic: str | None = None) -> Hun
         params[name] = Parameter(name, spec["type"], spec.get("default"), spec["description"])
     for p in params.values():
         _check_default(p, source)
-    used = translate.placeholders(translate.parse(sql))
+    used = translate.placeholders(_parse_sql(sql, source))
     undeclared = sorted(used - set(params))
     if undeclared:
         raise HuntError(f"{source}: SQL uses undeclared parameter(s): {', '.join(undeclared)}")
@@ -311,6 +312,30 @@ def parse(text: str, path: Path | None = None, tactic: str | None = None) -> Hun
         parameters=params,
         references=tuple(meta.get("references") or ()),
     )
+
+
+def _parse_sql(sql: str, source: str) -> exp.Expression:
+    """The hunt's SQL as a tree; SQL that does not parse, or is not one read-only query
+    (``COPY ... TO``, ``ATTACH``, ``SET``...), is refused naming the hunt file."""
+    from orginsight.engines import translate
+    from orginsight.errors import QueryError
+
+    try:
+        return translate.parse(sql)
+    except QueryError as e:
+        raise HuntError(f"{source}: {e}") from e
+
+
+def _run_tree(lake: Lake, hunt: Hunt, tree: exp.Expression, values: Mapping[str, Any]) -> pd.DataFrame:
+    """Run a hunt's prepared tree; an engine's refusal or failure (reading outside the lake...) names the hunt file."""
+    from orginsight.errors import QueryError
+
+    try:
+        return lake.engine.run(tree, values)
+    except QueryError as e:
+        raise type(e)(
+            f"hunt '{hunt.name}' ({hunt.path}): {e}", sql=e.sql, query_id=e.query_id, category=e.category
+        ) from e
 
 
 def load_file(path: str | os.PathLike[str]) -> Hunt:
@@ -401,20 +426,23 @@ _ANCHORED = re.compile(r"^\s*([a-z_]+)\s*-\s*(\d+\s*[mhdw])\s*$")
 
 
 def coerce(p: Parameter, value: Any, now: datetime | None = None) -> Any:
-    """The Python value to bind for parameter ``p``; strings (from the command line) are converted."""
+    """The Python value to bind for parameter ``p``; strings (from the command line) are converted.
+
+    A ``string`` parameter (and each item of a ``list[string]``) takes text only: a number there
+    has already lost what made it an identifier (account ``012345678901`` read as a number is
+    ``12345678901``), so it is refused rather than turned back into the wrong text.
+    """
     if value is None:
         return [] if p.type == "list[string]" else None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParameterError(f"parameter '{p.name}' ({p.type}): {value!r} is not a finite number")
     try:
         if p.type == "timestamp":
             return parse_time(value, now)
         if p.type == "string":
-            return str(value) if value != "" else None
-        if p.type == "int":
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return int(value)
-        if p.type == "float":
-            return float(value)
+            return _text(p, value) or None
+        if p.type in ("int", "float"):
+            return finite_number(p.name, p.type, value)
         if p.type == "bool":
             if isinstance(value, str):
                 if value.lower() not in {"true", "false", "1", "0", "yes", "no"}:
@@ -424,10 +452,74 @@ def coerce(p: Parameter, value: Any, now: datetime | None = None) -> Any:
         if p.type == "list[string]":
             if isinstance(value, str):
                 return [v.strip() for v in value.split(",") if v.strip()]
-            return [str(v) for v in value]
+            return [_text(p, v) for v in value]
     except (TypeError, ValueError) as e:
         raise ParameterError(f"parameter '{p.name}' ({p.type}): cannot use {value!r}") from e
     raise ParameterError(f"parameter '{p.name}' has unknown type {p.type}")
+
+
+def _text(p: Parameter, value: Any) -> str:
+    """``value`` when it is text; anything else is refused (see :func:`coerce`)."""
+    if isinstance(value, str):
+        return value
+    raise ParameterError(
+        f"parameter '{p.name}' ({p.type}) takes text, got {type(value).__name__} {value!r}: "
+        "pass it as a string (quote it in a hunt header: '012345678901')"
+    )
+
+
+INT64_RANGE = (-(2**63), 2**63 - 1)
+"""Integers Athena's BIGINT and DuckDB's BIGINT hold; a parameter outside it is refused, not wrapped."""
+
+_INTEGER_TEXT = re.compile(r"^\s*[+-]?[0-9]+\s*$")
+
+
+def finite_number(name: str, kind: str, value: Any) -> int | float:
+    """``value`` (text or a number) as a finite ``int`` or ``float`` for parameter ``name``.
+
+    NaN and the infinities (``nan``, ``inf``, ``-inf``, and ``1e999``, which overflows to ``inf``)
+    are refused: SQL has no literal for them and comparisons with them match nothing or everything,
+    silently. An ``int`` takes ASCII digits only (no ``1e3``, ``7.5``, ``1_000`` or non-ASCII digits)
+    within :data:`INT64_RANGE`. Raises :class:`ParameterError` naming the parameter.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ParameterError(
+            f"parameter '{name}' ({kind}): expected a number, got {type(value).__name__} {value!r}"
+        )
+    if kind == "int":
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ParameterError(f"parameter '{name}' (int): {value!r} is not a finite number")
+            if not value.is_integer():
+                raise ParameterError(f"parameter '{name}' (int): {value!r} is not a whole number")
+            number: int = int(value)
+        elif isinstance(value, str):
+            if not _INTEGER_TEXT.match(value):
+                hint = " (not a finite number)" if _non_finite_text(value) else ""
+                raise ParameterError(f"parameter '{name}' (int): {value!r} is not a whole number{hint}")
+            number = int(value)
+        else:
+            number = int(value)
+        if not INT64_RANGE[0] <= number <= INT64_RANGE[1]:
+            raise ParameterError(f"parameter '{name}' (int): {value!r} is outside the 64-bit integer range")
+        return number
+    try:
+        number_f = float(value)
+    except (ValueError, OverflowError) as e:
+        raise ParameterError(f"parameter '{name}' (float): {value!r} is not a number") from e
+    if not math.isfinite(number_f):
+        raise ParameterError(
+            f"parameter '{name}' (float): {value!r} is not a finite number (NaN, infinities and "
+            "overflows such as 1e999 are refused)"
+        )
+    return number_f
+
+
+def _non_finite_text(text: str) -> bool:
+    try:
+        return not math.isfinite(float(text))
+    except (ValueError, OverflowError):
+        return False
 
 
 def resolve(
@@ -515,9 +607,7 @@ def prepare(hunt: Hunt, values: Mapping[str, Any]) -> exp.Expression:
     """The hunt's SQL tree with optional-filter tests folded on the bound ``values`` (still unbound)."""
     from sqlglot import exp
 
-    from orginsight.engines import translate
-
-    tree = translate.parse(hunt.sql)
+    tree = _parse_sql(hunt.sql, str(hunt.path))
     for node in [*tree.find_all(exp.EQ, exp.GT, exp.NEQ, exp.Is)]:
         truth = _fold_value(node, values)
         if truth is not None:
@@ -553,7 +643,7 @@ def run(
     """Run one hunt on a lake; ``attrs`` carry the hunt name, the bound parameters and engine stats."""
     hunt = name if isinstance(name, Hunt) else get(name)
     values = resolve(hunt, params, now)
-    df = lake.engine.run(prepare(hunt, values), values)
+    df = _run_tree(lake, hunt, prepare(hunt, values), values)
     df.attrs["hunt"] = hunt.name
     df.attrs["params"] = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
     return df

@@ -397,8 +397,11 @@ def chain_focus(
     created = _key_creations(timeline)
     assumed = _assumptions(timeline)
     exact = [
-        created.get((s, pd.Timestamp(h))) if k == "created_key"
-        else assumed.get((s, d, pd.Timestamp(h))) if k == "assumed" else None
+        created.get((s, pd.Timestamp(h)))
+        if k == "created_key"
+        else assumed.get((s, d, pd.Timestamp(h)))
+        if k == "assumed"
+        else None
         for s, d, k, h in zip(out["src"], out["dst"], out["kind"], out["hour"], strict=True)
     ]
     exact = [e if e is not None else first_used.get(d) for e, d in zip(exact, out["dst"], strict=True)]
@@ -460,8 +463,9 @@ def _assumptions(timeline: pd.DataFrame) -> dict[tuple[str, str, pd.Timestamp], 
         return {}
     calls = timeline[(timeline["eventname"] == "AssumeRole") & timeline["errorcode"].isna()]
     out: dict[tuple[str, str, pd.Timestamp], pd.Timestamp] = {}
-    for key, principal, request, t in zip(calls["access_key"], calls["principal"], calls["requestparameters"],
-                                          calls["time"], strict=True):
+    for key, principal, request, t in zip(
+        calls["access_key"], calls["principal"], calls["requestparameters"], calls["time"], strict=True
+    ):
         session = _session_of(request)
         if session is None:
             continue

@@ -27,8 +27,13 @@ class Lake:
         self.root = root
 
     @classmethod
-    def local(cls, path: str | os.PathLike[str], threads: int | None = None,
-              cache_dir: str | os.PathLike[str] | None = None, verify_cache: bool = False) -> Lake:
+    def local(
+        cls,
+        path: str | os.PathLike[str],
+        threads: int | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        verify_cache: bool = False,
+    ) -> Lake:
         """A lake in a local folder, laid out like the trail bucket (see ``orginsight.layout``).
 
         ``cache_dir`` is where ``compact`` writes (and queries look for) the Parquet cache of
@@ -44,7 +49,9 @@ class Lake:
                 f"no lake at {root}: create one with 'orginsight lake import FILES --lake {root}' "
                 f"or 'orginsight lake generate --lake {root}'"
             )
-        return cls(LocalEngine(root, threads=threads, cache_dir=cache_dir, verify_cache=verify_cache), root=root)
+        return cls(
+            LocalEngine(root, threads=threads, cache_dir=cache_dir, verify_cache=verify_cache), root=root
+        )
 
     @classmethod
     def athena(
@@ -62,8 +69,14 @@ class Lake:
         from orginsight.engines.athena import AthenaEngine
 
         engine = AthenaEngine(
-            database=database, table=table, workgroup=workgroup, s3_output=s3_output,
-            region=region, profile=profile, allow_full_scan=allow_full_scan, **connect_kwargs,
+            database=database,
+            table=table,
+            workgroup=workgroup,
+            s3_output=s3_output,
+            region=region,
+            profile=profile,
+            allow_full_scan=allow_full_scan,
+            **connect_kwargs,
         )
         return cls(engine)
 
@@ -72,7 +85,11 @@ class Lake:
         return self.engine.name
 
     def sql(self, sql: str, /, **params: Any) -> pd.DataFrame:
-        """Run Athena SQL; ``:name`` parameters are bound from ``params`` as typed literals.
+        """Run one read-only Athena query; ``:name`` parameters are bound from ``params`` as typed literals.
+
+        One SELECT (with or without WITH), set operation or VALUES: anything else (``COPY``,
+        ``ATTACH``, ``SET``, several statements...) is refused with a QueryError saying what it
+        is. Locally, the query reads nothing outside the lake and its Parquet cache.
 
         The result's ``attrs["stats"]`` holds the engine, the SQL as run, the time
         taken and what was read (files and bytes locally, bytes scanned on Athena).
@@ -80,10 +97,12 @@ class Lake:
         return self.engine.run(translate.parse(sql), params)
 
     def sql_params(self, sql: str, params: Mapping[str, Any]) -> pd.DataFrame:
-        """``sql`` with parameters in a mapping (for names that are not Python identifiers)."""
+        """``sql`` with parameters in a mapping (for names that are not Python identifiers); read-only, as ``sql``."""
         return self.engine.run(translate.parse(sql), dict(params))
 
-    def load_into_memory(self, since: Any = None, until: Any = None, accounts: list[str] | None = None) -> dict:
+    def load_into_memory(
+        self, since: Any = None, until: Any = None, accounts: list[str] | None = None
+    ) -> dict:
         """Read the trail between ``since`` and ``until`` once into memory (local lakes only).
 
         Worth it before many queries over the same window (``hunt run --all``, a
@@ -96,12 +115,15 @@ class Lake:
         if not hasattr(self.engine, "load_into_memory"):
             raise LakeError("load_into_memory is for local lakes; Athena reads at scale by itself")
         pf = PartitionFilter(accounts=set(accounts) if accounts else None)
-        pf.narrow_days(parse_time(since).date() - EVENTTIME_SLACK if since is not None else None,
-                       parse_time(until).date() + EVENTTIME_SLACK if until is not None else None)
+        pf.narrow_days(
+            parse_time(since).date() - EVENTTIME_SLACK if since is not None else None,
+            parse_time(until).date() + EVENTTIME_SLACK if until is not None else None,
+        )
         return self.engine.load_into_memory(pf)
 
-    def compact(self, since: Any = None, until: Any = None, accounts: list[str] | None = None,
-                progress: bool = True) -> dict:
+    def compact(
+        self, since: Any = None, until: Any = None, accounts: list[str] | None = None, progress: bool = True
+    ) -> dict:
         """Cache the closed days from ``since`` to ``until`` (both included) as Parquet (local lakes only).
 
         Worth it for days queried again and again: later queries read those partitions
@@ -114,8 +136,10 @@ class Lake:
         if not hasattr(self.engine, "compact"):
             raise LakeError("compact is for local lakes; Athena reads the bucket as it is")
         pf = PartitionFilter(accounts=set(accounts) if accounts else None)
-        pf.narrow_days(parse_time(since).date() if since is not None else None,
-                       parse_time(until).date() if until is not None else None)
+        pf.narrow_days(
+            parse_time(since).date() if since is not None else None,
+            parse_time(until).date() if until is not None else None,
+        )
         return self.engine.compact(pf, progress=progress)
 
     def hunt(self, name: str, /, **params: Any) -> pd.DataFrame:
@@ -124,21 +148,41 @@ class Lake:
 
         return hunts.run(self, name, params)
 
-    def entity_graph(self, scope: tuple[Any, Any], baseline_days: int = 45, accounts: list[str] | None = None,
-                     findings: pd.DataFrame | None = None, degree_cap: int = 500) -> Any:
+    def entity_graph(
+        self,
+        scope: tuple[Any, Any],
+        baseline_days: int = 45,
+        accounts: list[str] | None = None,
+        findings: pd.DataFrame | None = None,
+        degree_cap: int = 500,
+    ) -> Any:
         """Detective-style ``EntityGraph`` of ``scope`` (start, end), with what is new against the
         ``baseline_days`` before it (see ``orginsight.graph``)."""
         from orginsight.graph.build import build_entity_graph
 
-        return build_entity_graph(self, scope, baseline_days=baseline_days, accounts=accounts, findings=findings,
-                                  degree_cap=degree_cap)
+        return build_entity_graph(
+            self,
+            scope,
+            baseline_days=baseline_days,
+            accounts=accounts,
+            findings=findings,
+            degree_cap=degree_cap,
+        )
 
-    def triage(self, indicator: str, since: Any = None, until: Any = None, baseline_days: int = 45,
-               findings: pd.DataFrame | None = None) -> Any:
+    def triage(
+        self,
+        indicator: str,
+        since: Any = None,
+        until: Any = None,
+        baseline_days: int = 45,
+        findings: pd.DataFrame | None = None,
+    ) -> Any:
         """Everything an access key, principal ARN, IP or finding id did (see ``orginsight.triage``)."""
         from orginsight.triage import triage
 
-        return triage(self, indicator, since=since, until=until, baseline_days=baseline_days, findings=findings)
+        return triage(
+            self, indicator, since=since, until=until, baseline_days=baseline_days, findings=findings
+        )
 
     def collected(self, collector: str, table: str, latest: bool = False) -> pd.DataFrame:
         """A collector's table (``org``/``guardduty``/``securityhub``): every snapshot of it in the lake
@@ -147,7 +191,9 @@ class Lake:
         from orginsight.collect import read_collected
 
         if self.root is None:
-            raise LakeError("collector snapshots live in a local folder: use orginsight.snapshots.read_snapshots(DIR, ...)")
+            raise LakeError(
+                "collector snapshots live in a local folder: use orginsight.snapshots.read_snapshots(DIR, ...)"
+            )
         return read_collected(self.root, collector, table, latest=latest)
 
     def __repr__(self) -> str:

@@ -57,15 +57,24 @@ def lake_info(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | 
     files = engine.files()
     good, bad = engine.check(files)
     rows = [
-        {"account": f.account, "region": f.region, "day": f.day, "records": engine.checks[f.path].records,
-         "bytes": f.size}
+        {
+            "account": f.account,
+            "region": f.region,
+            "day": f.day,
+            "records": engine.checks[f.path].records,
+            "bytes": f.size,
+        }
         for f in good
     ]
     frame = pd.DataFrame(rows, columns=["account", "region", "day", "records", "bytes"])
     partitions = (
-        frame.groupby(["account", "region"], as_index=False)
-        .agg(files=("records", "size"), records=("records", "sum"), bytes=("bytes", "sum"),
-             first_day=("day", "min"), last_day=("day", "max"))
+        frame.groupby(["account", "region"], as_index=False).agg(
+            files=("records", "size"),
+            records=("records", "sum"),
+            bytes=("bytes", "sum"),
+            first_day=("day", "min"),
+            last_day=("day", "max"),
+        )
         if len(frame)
         else pd.DataFrame(columns=["account", "region", "files", "records", "bytes", "first_day", "last_day"])
     )

@@ -28,19 +28,28 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+ORG_ID_PATTERN = r"o-[a-z0-9]{10,32}"
+"""An AWS Organizations id (Organizations API reference, ``Organization.Id``)."""
+
+ACCOUNT_PATTERN = r"[0-9]{12}"
+"""An AWS account id: twelve ASCII digits (``\\d`` would also take other scripts' digits)."""
+
+REGION_PATTERN = r"[a-z]{2}(?:-gov)?-[a-z]+-[0-9]"
+"""An AWS region name of the form the key layouts use (``eu-west-1``, ``us-gov-west-1``)."""
+
 CLOUDTRAIL_KEY = re.compile(
-    r"(?:^|/)AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>\d{12})/CloudTrail/"
-    r"(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)/(?P<yyyy>\d{4})/(?P<mm>\d{2})/(?P<dd>\d{2})/"
+    rf"(?:^|/)AWSLogs/(?:(?P<org>{ORG_ID_PATTERN})/)?(?P<account>{ACCOUNT_PATTERN})/CloudTrail/"
+    rf"(?P<region>{REGION_PATTERN})/(?P<yyyy>\d{{4}})/(?P<mm>\d{{2}})/(?P<dd>\d{{2}})/"
     r"(?P<name>[^/]+\.json(?:\.gz)?)$"
 )
 """Matches an organization or single-account trail log file key; digest and insight keys do not match."""
 
 GUARDDUTY_KEY = re.compile(
-    r"(?:^|/)AWSLogs/(?P<account>\d{12})/GuardDuty/(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)/"
+    rf"(?:^|/)AWSLogs/(?P<account>{ACCOUNT_PATTERN})/GuardDuty/(?P<region>{REGION_PATTERN})/"
     r"(?P<yyyy>\d{4})/(?P<mm>\d{2})/(?P<dd>\d{2})/(?P<name>[^/]+\.jsonl(?:\.gz)?)$"
 )
 
@@ -107,8 +116,11 @@ class CloudTrailFolder:
                     st = os.stat(name, dir_fd=fd) if fd is not None else os.stat(path)
                 except FileNotFoundError:
                     continue
-                out.append(CloudTrailFile(path, self.account, self.region, self.day, self.org_id, st.st_size,
-                                          st.st_mtime_ns))
+                out.append(
+                    CloudTrailFile(
+                        path, self.account, self.region, self.day, self.org_id, st.st_size, st.st_mtime_ns
+                    )
+                )
         finally:
             if fd is not None:
                 os.close(fd)
@@ -121,8 +133,47 @@ def parse_cloudtrail_key(key: str) -> dict[str, str] | None:
     return m.groupdict() if m else None
 
 
-def cloudtrail_key(account: str, region: str, when: datetime, org_id: str | None = None,
-                   suffix: str | None = None) -> str:
+EARLIEST_EVENT_TIME = datetime(2005, 1, 1, tzinfo=UTC)
+"""No AWS log predates this (CloudTrail itself started in 2013); an earlier time is a forged or broken record."""
+
+
+def is_account_id(value: object) -> bool:
+    """Whether ``value`` is an account id a key may carry: a string of twelve ASCII digits."""
+    return isinstance(value, str) and _ACCOUNT.fullmatch(value) is not None
+
+
+def is_region(value: object) -> bool:
+    """Whether ``value`` is a region name a key may carry (``REGION_PATTERN``): nothing else names a folder."""
+    return isinstance(value, str) and _REGION.fullmatch(value) is not None
+
+
+def is_org_id(value: object) -> bool:
+    """Whether ``value`` is an organization id a key may carry (``o-`` and 10 to 32 lowercase letters or digits)."""
+    return isinstance(value, str) and _ORG.fullmatch(value) is not None
+
+
+def is_plausible_event_time(when: datetime, now: datetime | None = None) -> bool:
+    """Whether an aware ``when`` lies between ``EARLIEST_EVENT_TIME`` and a day after ``now`` (default: now).
+
+    The day of slack covers clocks that run a little ahead; a naive ``when`` is refused
+    (its zone is unknown, so the day folder it names is too).
+    """
+    if when.tzinfo is None:
+        return False
+    latest = (now or datetime.now(UTC)) + timedelta(days=1)
+    return EARLIEST_EVENT_TIME <= when <= latest
+
+
+def path_inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` lies inside the folder ``root`` once ``..`` and the symbolic links of its existing parts
+    are resolved: the last check before anything is written under a lake."""
+    base = Path(root).resolve()
+    return Path(path).resolve().is_relative_to(base)
+
+
+def cloudtrail_key(
+    account: str, region: str, when: datetime, org_id: str | None = None, suffix: str | None = None
+) -> str:
     """The key CloudTrail gives a log file delivered for ``account`` and ``region`` at ``when``."""
     suffix = suffix or _random_suffix()
     prefix = f"AWSLogs/{org_id}/{account}" if org_id else f"AWSLogs/{account}"
@@ -137,7 +188,9 @@ def guardduty_key(account: str, region: str, when: datetime, name: str) -> str:
     return f"AWSLogs/{account}/GuardDuty/{region}/{when:%Y/%m/%d}/{name}.jsonl.gz"
 
 
-def iter_cloudtrail_files(root: str | Path, partitions: PartitionSelector | None = None) -> Iterator[CloudTrailFile]:
+def iter_cloudtrail_files(
+    root: str | Path, partitions: PartitionSelector | None = None
+) -> Iterator[CloudTrailFile]:
     """Every CloudTrail log file below ``root``, skipping digests, insights and anything else.
 
     One ``stat`` per file (size and mtime together); see ``iter_cloudtrail_folders``
@@ -147,8 +200,9 @@ def iter_cloudtrail_files(root: str | Path, partitions: PartitionSelector | None
         yield from folder.files()
 
 
-def iter_cloudtrail_folders(root: str | Path, partitions: PartitionSelector | None = None
-                            ) -> Iterator[CloudTrailFolder]:
+def iter_cloudtrail_folders(
+    root: str | Path, partitions: PartitionSelector | None = None
+) -> Iterator[CloudTrailFolder]:
     """Every CloudTrail day folder below ``root``, in key order, with the names of the log files in it.
 
     Walks only ``AWSLogs`` trees and, inside them, only ``CloudTrail`` folders, so a
@@ -171,15 +225,16 @@ def iter_cloudtrail_folders(root: str | Path, partitions: PartitionSelector | No
 
 _STAT_DIR_FD = os.stat in os.supports_dir_fd
 
-_ORG = re.compile(r"o-[a-z0-9]{10,32}")
-_ACCOUNT = re.compile(r"[0-9]{12}")
-_REGION = re.compile(r"[a-z]{2}(?:-gov)?-[a-z]+-[0-9]")
+_ORG = re.compile(ORG_ID_PATTERN)
+_ACCOUNT = re.compile(ACCOUNT_PATTERN)
+_REGION = re.compile(REGION_PATTERN)
 _YEAR = re.compile(r"[0-9]{4}")
 _MONTH_OR_DAY = re.compile(r"[0-9]{2}")
 
 
-def _account_folders(path: str, account: str, org_id: str | None, p: PartitionSelector | None
-                     ) -> Iterator[CloudTrailFolder]:
+def _account_folders(
+    path: str, account: str, org_id: str | None, p: PartitionSelector | None
+) -> Iterator[CloudTrailFolder]:
     """The day folders of one account's ``CloudTrail/`` tree that the selector may want."""
     if p is not None and p.accounts is not None and account not in p.accounts:
         return
@@ -187,7 +242,9 @@ def _account_folders(path: str, account: str, org_id: str | None, p: PartitionSe
     if not os.path.isdir(trail):
         return
     for region, region_path in _subfolders(trail):
-        if not _REGION.fullmatch(region) or (p is not None and p.regions is not None and region not in p.regions):
+        if not _REGION.fullmatch(region) or (
+            p is not None and p.regions is not None and region not in p.regions
+        ):
             continue
         for yyyy, year_path in _subfolders(region_path):
             y = int(yyyy) if _YEAR.fullmatch(yyyy) else 0
@@ -208,7 +265,11 @@ def _folder(entry: os.DirEntry, account: str, region: str, day: date, org_id: st
     """A day folder: one ``stat`` of the folder itself, then its log file names (no ``stat`` per file)."""
     st = entry.stat()
     with os.scandir(entry.path) as it:  # ~200k names a second; a function call per name would cost 40% more
-        names = sorted(e.name for e in it if e.name.endswith(_LOG_SUFFIXES) and e.name not in _BARE and e.is_file())
+        names = sorted(
+            e.name
+            for e in it
+            if e.name.endswith(_LOG_SUFFIXES) and e.name not in _BARE and e.is_file(follow_symlinks=False)
+        )
     return CloudTrailFolder(entry.path, account, region, day, org_id, st.st_mtime_ns, st.st_ino, tuple(names))
 
 
@@ -230,7 +291,9 @@ def _subfolder_entries(path: str) -> list[os.DirEntry]:
     """The folders in ``path``, sorted by name (nothing when it cannot be listed)."""
     try:
         with os.scandir(path) as it:
-            entries = [e for e in it if e.is_dir()]
+            # Links are not followed: a link in a lake handed over by someone else could point the
+            # engine at any file of this machine (DuckDB's directory allow-list checks the path, not its target).
+            entries = [e for e in it if e.is_dir(follow_symlinks=False)]
     except OSError:
         return []
     entries.sort(key=lambda e: e.name)

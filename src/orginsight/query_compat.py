@@ -19,7 +19,8 @@ that no query is edited by hand:
   patterns such as ``'%BUCKET_NAME%'``).
 
 Statements that are not queries (``CREATE TABLE``, ``INSERT``) are reported as DDL/DML
-and not run: they define tables, they do not read the trail.
+and not run: they define tables, they do not read the trail. Only one read-only query
+is ever adapted or run (``translate.parse``): a collection is text shared between teams.
 """
 
 from __future__ import annotations
@@ -69,7 +70,23 @@ DEFAULT_PLACEHOLDERS: dict[str, str] = {
 """Placeholder -> sample value. The defaults point at the Invictus Stratus sample (one account,
 2023-07-10) so adapted queries return rows there; pass your own to :func:`adapt`."""
 
-QUERY_KINDS = {"Select": "query", "Union": "query", "With": "query", "Create": "ddl", "Insert": "dml"}
+QUERY_KINDS = {
+    "Select": "query",
+    "Union": "query",
+    "Intersect": "query",
+    "Except": "query",
+    "Subquery": "query",
+    "Values": "query",
+    "Create": "ddl",
+    "Drop": "ddl",
+    "Alter": "ddl",
+    "Insert": "dml",
+    "Update": "dml",
+    "Delete": "dml",
+    "Merge": "dml",
+    "Copy": "dml",
+}
+"""Statement kind by the sqlglot node at its root; a query is a query only when it is read-only throughout."""
 
 
 def placeholder_values(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -77,27 +94,40 @@ def placeholder_values(overrides: Mapping[str, str] | None = None) -> dict[str, 
 
 
 def statement_kind(sql: str) -> str:
-    """``query``, ``ddl`` or ``dml`` (or ``unknown``) for one statement."""
+    """``query``, ``ddl`` or ``dml`` (or ``unknown``) for one statement.
+
+    ``query`` means one read-only query (:func:`orginsight.engines.translate.ensure_read_only`):
+    a SELECT holding a ``SELECT ... INTO`` or several statements is ``unknown``, and not run.
+    """
     import sqlglot
 
+    from orginsight.engines import translate
+    from orginsight.errors import QueryError
+
     try:
-        tree = sqlglot.parse_one(sql, read="athena")
+        trees = [t for t in sqlglot.parse(sql, read="athena") if t is not None]
     except sqlglot.errors.ParseError:
         first = sql.strip().split(None, 1)[0].upper() if sql.strip() else ""
         return {"CREATE": "ddl", "INSERT": "dml", "SELECT": "query", "WITH": "query"}.get(first, "unknown")
-    return QUERY_KINDS.get(type(tree).__name__, "unknown")
+    if len(trees) != 1:
+        return "unknown"
+    kind = QUERY_KINDS.get(type(trees[0]).__name__, "unknown")
+    if kind == "query":
+        try:
+            translate.ensure_read_only(trees[0], sql)
+        except QueryError:
+            return "unknown"
+    return kind
 
 
 def adapt(sql: str, placeholders: Mapping[str, str] | None = None) -> str:
     """A published query mapped onto the ``cloudtrail`` table (see the module docstring)."""
-    import sqlglot
     from sqlglot import exp
 
+    from orginsight.engines import translate
+
     values = placeholder_values(placeholders)
-    try:
-        tree = sqlglot.parse_one(sql.strip().rstrip(";"), read="athena")
-    except sqlglot.errors.ParseError as e:
-        raise OrgInsightError(f"cannot parse as Athena SQL: {str(e).splitlines()[0]}") from e
+    tree = translate.parse(sql.strip().rstrip(";"))  # one read-only query, or a QueryError saying why
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table):

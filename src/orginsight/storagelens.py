@@ -736,13 +736,14 @@ def _sql_string(s: str) -> str:
 
 def query_local(root: str | Path, athena_sql: str, **params: Any) -> pd.DataFrame:
     """Run Athena SQL over a local ``storage_lens`` table (transpiled to DuckDB by sqlglot)."""
-    import duckdb
-
     from orginsight.engines import translate
     from orginsight.engines.frames import query_frame
+    from orginsight.engines.local import locked_connection, readable_dirs
 
     tree = translate.bind(translate.parse(athena_sql), params)
-    con = duckdb.connect()
+    con = locked_connection(
+        readable_dirs(Path(root))
+    )  # user SQL: reads only under root, no SET, no extension
     try:
         create_local_view(con, root)
         return query_frame(con, translate.to_sql(tree, "duckdb"))

@@ -24,7 +24,9 @@ def parse_time(text: str | datetime | date, now: datetime | None = None) -> date
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as e:
-        raise ValueError(f"cannot read {text!r} as a time: use e.g. 7d, 12h, 2024-06-01 or 2024-06-01T12:00:00Z") from e
+        raise ValueError(
+            f"cannot read {text!r} as a time: use e.g. 7d, 12h, 2024-06-01 or 2024-06-01T12:00:00Z"
+        ) from e
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 

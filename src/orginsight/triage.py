@@ -500,19 +500,8 @@ def triage_to_dir(
 
 
 def read_findings_files(paths: list[str]) -> pd.DataFrame:
-    """Findings from JSON / JSON-lines files (GuardDuty exports, EventBridge events, ASFF), normalized."""
-    import gzip
-    import json
+    """Findings from JSON / JSON-lines files (GuardDuty exports, EventBridge events, ASFF), normalized;
+    a damaged line or file is reported in ``attrs["errors"]`` as ``file:line`` and the rest still read."""
+    from orginsight.findings import read_findings_files as read
 
-    from orginsight.findings import normalize_findings
-
-    records: list[dict] = []
-    for p in paths:
-        raw = Path(p).read_bytes()
-        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
-        try:
-            doc = json.loads(text)
-            records.extend(doc if isinstance(doc, list) else [doc])
-        except json.JSONDecodeError:
-            records.extend(json.loads(line) for line in text.splitlines() if line.strip())
-    return normalize_findings(records, origin=", ".join(map(str, paths)))
+    return read(paths)

@@ -37,6 +37,7 @@ TIMELINE_COLUMNS = [
     ("ip", "source IP"),
     ("user_agent", "user agent"),
     ("errorcode", "error"),
+    ("errormessage", "error message"),
     ("eventid", "event id"),
 ]
 CHAIN_COLUMNS = [
@@ -291,7 +292,7 @@ def window_timeline(t: Triage) -> str:
                 limit=WINDOW_ROWS,
                 row_class=_new_row,
                 shorten=["principal"],
-                long=["user_agent", "principal"],
+                long=["user_agent", "principal", "errormessage"],
                 table_id="window-timeline",
             ),
         ]
@@ -306,7 +307,7 @@ def window_timeline(t: Triage) -> str:
             limit=TIMELINE_ROWS,
             row_class=_new_row,
             shorten=["principal"],
-            long=["user_agent", "principal"],
+            long=["user_agent", "principal", "errormessage"],
         ),
         "</details></section>",
     ]
@@ -368,11 +369,13 @@ def chain(t: Triage) -> str:
 def findings(t: Triage) -> str:
     f = t.summary["findings"]
     cols = [
-        (c, c) for c in ("first_seen", "type", "severity_label", "account_id", "resource_id", "finding_id")
+        (c, c)
+        for c in ("first_seen", "type", "title", "severity_label", "account_id", "resource_id", "finding_id")
     ]
     if len(f) and "first_seen" in f:
         f = f.sort_values("first_seen")
-    return f"<section id='findings'><h2>Related findings ({len(f)})</h2>{html_table(f, cols)}</section>"
+    table = html_table(f, cols, long=["title"], table_id="related-findings", long_width="30em")
+    return f"<section id='findings'><h2>Related findings ({len(f)})</h2>{table}</section>"
 
 
 def figures(t: Triage) -> str:

@@ -15,8 +15,12 @@ from orginsight.errors import FullScanRefused
 
 @pytest.fixture
 def aws(monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_SESSION_TOKEN": "testing"}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket="athena-results")
@@ -24,7 +28,9 @@ def aws(monkeypatch):
 
 
 def test_ddl_parses_as_athena_and_projects_partitions():
-    ddl = cloudtrail_ddl("org-trail", "o-a1b2c3d4e5", ["222233334444", "111122223333"], ["eu-west-1", "us-east-1"])
+    ddl = cloudtrail_ddl(
+        "org-trail", "o-a1b2c3d4e5", ["222233334444", "111122223333"], ["eu-west-1", "us-east-1"]
+    )
     tree = sqlglot.parse_one(ddl, read="athena")
     assert isinstance(tree, sqlglot.exp.Create)
     props = {p.name: p.args["value"].name for p in tree.find_all(sqlglot.exp.Property) if p.args.get("value")}
@@ -32,22 +38,31 @@ def test_ddl_parses_as_athena_and_projects_partitions():
     assert props["projection.account.values"] == "111122223333,222233334444"
     assert props["projection.timestamp.format"] == "yyyy/MM/dd"
     assert props["storage.location.template"] == (
-        "s3://org-trail/AWSLogs/o-a1b2c3d4e5/${account}/CloudTrail/${region}/${timestamp}")
+        "s3://org-trail/AWSLogs/o-a1b2c3d4e5/${account}/CloudTrail/${region}/${timestamp}"
+    )
     columns = [c.name for c in tree.this.expressions]
     assert columns[:3] == ["eventversion", "useridentity", "eventtime"] and "tlsdetails" in columns
-    partitions = [c.name for p in tree.find_all(sqlglot.exp.PartitionedByProperty) for c in p.this.expressions]
+    partitions = [
+        c.name for p in tree.find_all(sqlglot.exp.PartitionedByProperty) for c in p.this.expressions
+    ]
     assert partitions == ["account", "region", "timestamp"]
 
 
 def test_query_runs_through_pyathena_with_guard_and_stats(aws):
-    lake = Lake.athena(database="security", table="org_trail", s3_output="s3://athena-results/q/", region="us-east-1")
+    lake = Lake.athena(
+        database="security", table="org_trail", s3_output="s3://athena-results/q/", region="us-east-1"
+    )
     with pytest.warns(UserWarning, match="cost guard"):
-        df = lake.sql("SELECT eventname, count(*) n FROM cloudtrail WHERE eventtime >= :since GROUP BY 1",
-                      since="2024-06-01T00:00:00Z")
+        df = lake.sql(
+            "SELECT eventname, count(*) n FROM cloudtrail WHERE eventtime >= :since GROUP BY 1",
+            since="2024-06-01T00:00:00Z",
+        )
     stats = df.attrs["stats"]
     assert stats["engine"] == "athena" and stats["query_id"]
     assert "FROM org_trail" in stats["sql"] and "\"timestamp\" >= '2024/05/31'" in stats["sql"]
-    execution = boto3.client("athena").get_query_execution(QueryExecutionId=stats["query_id"])["QueryExecution"]
+    execution = boto3.client("athena").get_query_execution(QueryExecutionId=stats["query_id"])[
+        "QueryExecution"
+    ]
     assert execution["Query"] == stats["sql"]
     assert execution["QueryExecutionContext"]["Database"] == "security"
 
@@ -56,8 +71,9 @@ def test_full_scans_are_refused_unless_allowed(aws):
     lake = Lake.athena(database="security", s3_output="s3://athena-results/q/", region="us-east-1")
     with pytest.raises(FullScanRefused, match="allow_full_scan"):
         lake.sql("SELECT count(*) FROM cloudtrail WHERE eventname = 'StopLogging'")
-    open_lake = Lake.athena(database="security", s3_output="s3://athena-results/q/", region="us-east-1",
-                            allow_full_scan=True)
+    open_lake = Lake.athena(
+        database="security", s3_output="s3://athena-results/q/", region="us-east-1", allow_full_scan=True
+    )
     assert open_lake.sql("SELECT count(*) FROM cloudtrail").attrs["stats"]["query_id"]
 
 

@@ -1,4 +1,4 @@
-"""The Parquet cache on real CloudTrail (../shared/data): every column of every record comes back unchanged.
+"""The Parquet cache on real CloudTrail (tests/data/real): every column of every record comes back unchanged.
 
 Real records carry the shapes generated ones lack (sessionContext variants, webIdFederationData
 maps, odd requestParameters, Panther's rule test records); the cache must give exactly the
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import assert_same_result, shared_data_dir
+from conftest import assert_same_result, read_text, real_data
 from test_hunts_real import normalize_panther
 
 from orginsight import Lake
@@ -31,7 +31,7 @@ def panther_lake(tmp_path_factory) -> object:
     from orginsight.lake_import import import_files
 
     records, _ = normalize_panther(
-        shared_data_dir("cloudtrail", "panther-labelled", "events.jsonl").read_text().splitlines()
+        read_text(real_data("cloudtrail", "panther-labelled", "events.jsonl.gz")).splitlines()
     )
     work = tmp_path_factory.mktemp("panther-compact")
     (work / "records.json").write_text(json.dumps({"Records": records}))

@@ -1,8 +1,10 @@
 """A small generated demo lake: ground truth present, shapes like the real samples, readable by the same readers.
 
-Real samples (../shared/data): Invictus IR aws_dataset (MIT), OTRF Security-Datasets (MIT),
-panther-analysis (Apache-2.0), cloud-custodian (Apache-2.0), trailscraper (Apache-2.0),
-mozilla foxsec-pipeline (MPL-2.0); Storage Lens schema notes from the AWS S3 User Guide.
+Real samples: Invictus IR aws_dataset (MIT), OTRF Security-Datasets (MIT), panther-analysis (Apache-2.0),
+cloud-custodian (Apache-2.0), trailscraper (Apache-2.0), mozilla foxsec-pipeline (MPL-2.0); Storage Lens
+schema notes from the AWS S3 User Guide. The field-path and Storage Lens comparisons need every record
+and the notes, in ../shared/data (marked ``shared_data``); the GuardDuty keys come from the trimmed
+findings in tests/data/real.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import shared_data_dir
+from conftest import real_data, shared_data_dir
 
 from orginsight.demo import generate_lake
 from orginsight.demo.schema import paths_by_event, undocumented_paths
@@ -209,6 +211,7 @@ def test_guardduty_not_enabled_member_is_recorded(lake, scenario):
 # --------------------------------------------------------------------------- shapes like the real records
 
 
+@pytest.mark.shared_data
 def test_generated_records_use_only_field_paths_of_real_or_documented_records(records):
     real = paths_by_event(_real_cloudtrail_records())
     generated = paths_by_event(r for _, _, r in records)
@@ -272,7 +275,7 @@ def test_background_is_believable(records):
 
 def test_guardduty_export_lines_have_the_real_camelcase_keys(lake, scenario):
     real_top, real_service = set(), set()
-    for f in shared_data_dir("guardduty", "foxsec-eventbridge").glob("*.txt"):
+    for f in real_data("guardduty", "foxsec-eventbridge").glob("*.txt"):
         for line in f.read_text().splitlines():
             d = json.loads(line)["detail"]
             real_top |= set(d)
@@ -320,6 +323,7 @@ def test_guardduty_export_reads_with_the_findings_normalizer(lake):
     assert len(df) == len(lines) and df["severity_label"].notna().all()
 
 
+@pytest.mark.shared_data
 def test_storage_lens_columns_and_manifest_follow_the_documented_schema(lake):
     notes = (shared_data_dir("storagelens") / "SCHEMA_NOTES.md").read_text()
     documented = re.search(r"Column order \(exact.*?\):\s*(.*?)\n(?:Parquet|\S)", notes, re.S)[1]

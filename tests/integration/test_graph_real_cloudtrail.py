@@ -1,4 +1,5 @@
-"""The entity graph and triage on real CloudTrail records (Invictus Stratus, MIT; OTRF Security-Datasets, MIT).
+"""The entity graph and triage on real CloudTrail records (Invictus Stratus, MIT; OTRF Security-Datasets, MIT),
+the trimmed copies in tests/data/real/cloudtrail.
 
 OTRF's SDAWS-200914011940 (CloudGoat cloud_breach_s3): an EC2 reverse proxy leaks
 its instance-role credentials, which are then used from outside AWS to list and
@@ -79,6 +80,7 @@ def test_triage_of_stolen_instance_credentials_shows_the_s3_exfiltration(lake: L
     assert issued["src"].str.contains("MordorNginxStack-BankingWAFRole").all() and len(issued) == 1
 
 
+@pytest.mark.browser
 def test_triage_command_writes_a_self_contained_page_and_pngs(real_lake, tmp_path) -> None:
     from orginsight.cli import main
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbclient  # in the dev extra, with nbformat and ipykernel
 import nbformat
 import pytest
-from conftest import CHROMIUM, SHARED_DATA, headless_chromium
+from conftest import headless_chromium, real_data
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -37,6 +37,9 @@ ALLOWED_STDERR: list[tuple[str, str]] = [
     ),
 ]
 """stderr lines a notebook run may print, with why; anything else fails the test."""
+
+pytestmark = pytest.mark.browser
+"""The notebooks export PNG and SVG charts, which need a Chromium; without one every test here skips."""
 
 PROGRESS = re.compile(r"^\s*[\w .:-]*:?\s*\d+%\|")
 """A tqdm progress line (demo generation, hunts, chart export): progress, not a warning."""
@@ -142,10 +145,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def sigma_rules() -> list[str]:
-    """Two SigmaHQ rules from the shared sample data, when present (the notebook also writes its own rule)."""
-    folder = SHARED_DATA / "sigma" / "rules" / "cloud" / "aws" / "cloudtrail"
-    names = ("aws_cloudtrail_disable_logging.yml", "aws_iam_backdoor_users_keys.yml")
-    return [str(folder / n) for n in names if (folder / n).is_file()]
+    """Two SigmaHQ rules (tests/data/real/sigma; the notebook also writes its own rule)."""
+    folder = real_data("sigma", "rules", "cloud", "aws", "cloudtrail")
+    return [
+        str(folder / n) for n in ("aws_cloudtrail_disable_logging.yml", "aws_iam_backdoor_users_keys.yml")
+    ]
 
 
 @pytest.mark.parametrize("name", ["triage", "hunting", "posture"])
@@ -211,8 +215,6 @@ def figures_in(html_text: str) -> int:
 
 
 def test_exported_html_charts_draw_in_headless_chromium(runs: dict, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: install Debian's chromium package to run the browser check")
     pages = sorted((runs["work"] / "out").rglob("*.html"))
     assert len(pages) >= 8, pages
     expected = {p: figures_in(p.read_text(encoding="utf-8")) for p in pages}

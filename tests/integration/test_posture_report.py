@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CHROMIUM, headless_chromium
+from conftest import headless_chromium
 
 from orginsight.report import CHART_DIR, REPORT_NAME, build_posture_review, write_review
 
@@ -147,10 +147,8 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+@pytest.mark.browser
 def test_report_html_png_svg_render_offline_in_chromium(review, tmp_path):
-    if not CHROMIUM.is_file():
-        pytest.skip("Chromium absent at /usr/bin/chromium: apt-get install chromium")
-
     out = tmp_path / "review"
     files = write_review(review, out, progress=False)
     page = files.html

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import struct
 import sys
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -16,7 +15,6 @@ from orginsight.charts import posture as posture_charts
 from orginsight.charts import storagelens as lens_charts
 from orginsight.charts.theme import NAME, SEVERITY_COLORS
 
-CHROMIUM = Path("/usr/bin/chromium")
 chart_export = sys.modules["orginsight.charts.export"]  # the package attribute ``export`` is the function
 
 
@@ -108,17 +106,51 @@ def test_unknown_format_is_refused(tmp_path):
         charts.export(go.Figure(), tmp_path / "fig.txt")
 
 
-def test_missing_chromium_says_how_to_install_it(monkeypatch, tmp_path):
+def no_browser_anywhere(monkeypatch) -> None:
+    """No system Chromium, none on PATH, none downloaded by plotly_get_chrome."""
     monkeypatch.delenv("BROWSER_PATH", raising=False)
     monkeypatch.setattr(chart_export, "CHROMIUM_CANDIDATES", ())
     monkeypatch.setattr(chart_export.shutil, "which", lambda name: None)
+    monkeypatch.setattr(chart_export, "downloaded_chrome", lambda: None)
+
+
+def test_missing_chromium_says_how_to_install_it(monkeypatch, tmp_path):
+    no_browser_anywhere(monkeypatch)
+    assert chart_export.find_browser() is None
     with pytest.raises(chart_export.ChartExportError, match="apt-get install chromium"):
         charts.export(go.Figure(), tmp_path / "fig.png")
+    assert not (tmp_path / "fig.png").exists()
+    assert charts.export(go.Figure(), tmp_path / "fig.html").is_file()  # HTML needs no browser
 
 
+def test_a_browser_path_that_is_not_a_file_is_reported_not_replaced(monkeypatch, tmp_path):
+    """BROWSER_PATH decides, as it does for kaleido: a wrong one is named, even with /usr/bin/chromium there."""
+    monkeypatch.setattr(chart_export, "downloaded_chrome", lambda: None)
+    monkeypatch.setattr(chart_export, "CHROMIUM_CANDIDATES", (str(tmp_path / "a-real-chromium"),))
+    (tmp_path / "a-real-chromium").write_text("")
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "nope"))
+    assert chart_export.find_browser() is None
+    with pytest.raises(chart_export.ChartExportError, match=r"BROWSER_PATH=.*nope is not a file.*apt-get"):
+        charts.export(go.Figure(), tmp_path / "fig.svg")
+    monkeypatch.delenv("BROWSER_PATH")
+    assert chart_export.find_browser() == str(tmp_path / "a-real-chromium")
+
+
+def test_a_chrome_downloaded_for_kaleido_counts_as_a_browser(monkeypatch, tmp_path):
+    no_browser_anywhere(monkeypatch)
+    monkeypatch.setattr(chart_export, "downloaded_chrome", lambda: str(tmp_path / "chrome"))
+    assert chart_export.find_browser() == str(tmp_path / "chrome")
+
+
+def test_the_note_for_skipped_images_is_one_line_saying_how_to_get_them(monkeypatch):
+    no_browser_anywhere(monkeypatch)
+    note = chart_export.missing_browser_note()
+    assert "\n" not in note and note.startswith("Skipped static chart images (PNG, SVG): no Chromium found")
+    assert "make browser" in note and "apt-get install chromium" in note and "BROWSER_PATH" in note
+
+
+@pytest.mark.browser
 def test_png_svg_and_pdf_have_the_requested_size(tmp_path):
-    if not CHROMIUM.is_file():
-        pytest.skip("Chromium absent at /usr/bin/chromium: apt-get install chromium")
     fig = posture_charts.severity_area(trend())
     png, svg, pdf = chart_export.export_many(
         [(fig, tmp_path / "a.png"), (fig, tmp_path / "a.svg"), (fig, tmp_path / "a.pdf")],
@@ -138,9 +170,23 @@ def test_export_keeps_browser_errors_but_not_the_message_choreographer_skips() -
     import logging
 
     export_module = importlib.import_module("orginsight.charts.export")
-    record = logging.LogRecord("choreographer.channels.pipe", logging.ERROR, __file__, 1,
-                               "JSONError decoding message. Ignoring", None, None)
-    other = logging.LogRecord("choreographer.channels.pipe", logging.ERROR, __file__, 1,
-                              "Error in trying to decode JSON off our read.", None, None)
+    record = logging.LogRecord(
+        "choreographer.channels.pipe",
+        logging.ERROR,
+        __file__,
+        1,
+        "JSONError decoding message. Ignoring",
+        None,
+        None,
+    )
+    other = logging.LogRecord(
+        "choreographer.channels.pipe",
+        logging.ERROR,
+        __file__,
+        1,
+        "Error in trying to decode JSON off our read.",
+        None,
+        None,
+    )
     drop = export_module._UndecodedBrowserMessage()
     assert not drop.filter(record) and drop.filter(other)

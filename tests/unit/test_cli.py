@@ -38,7 +38,17 @@ def test_library_errors_exit_cleanly_with_a_message(tmp_path, capsys):
 
 
 def test_sql_command_prints_results_and_stats(real_lake, capsys):
-    code = cli.main(["sql", "SELECT count(*) AS n FROM cloudtrail WHERE eventname = :e", "--param", "e=StopLogging",
-                     "--lake", str(real_lake), "--format", "csv"])
+    code = cli.main(
+        [
+            "sql",
+            "SELECT count(*) AS n FROM cloudtrail WHERE eventname = :e",
+            "--param",
+            "e=StopLogging",
+            "--lake",
+            str(real_lake),
+            "--format",
+            "csv",
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0 and out.out.strip().splitlines() == ["n", "3"] and "file(s)" in out.err

@@ -1,4 +1,5 @@
-"""The normalized findings frame on every real GuardDuty and Security Hub record in ../shared/data."""
+"""The normalized findings frame on every real GuardDuty and Security Hub record: the trimmed sets in
+tests/data/real, and the full ones in ../shared/data (marked ``shared_data``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import shared_data_dir
+from conftest import real_data, shared_data_dir
 from data.aws import guardduty as gd_data
 from data.aws import securityhub as sh_data
 
@@ -19,22 +20,35 @@ from orginsight.findings import (
     pascal_keys,
 )
 
+GUARDDUTY_FINDINGS = {"trimmed": 22, "full": 54}
+"""How many GuardDuty findings each set holds."""
+
+
+@pytest.fixture(
+    scope="module",
+    params=["trimmed", pytest.param("full", marks=pytest.mark.shared_data)],
+)
+def data_set(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def data_root(data_set: str, service: str):
+    return real_data(service) if data_set == "trimmed" else shared_data_dir(service)
+
 
 @pytest.fixture(scope="module")
-def guardduty_raw() -> list[dict]:
-    shared_data_dir("guardduty")
-    return gd_data.real_raw_findings()
+def guardduty_raw(data_set: str) -> list[dict]:
+    return gd_data.real_raw_findings(data_root(data_set, "guardduty"))
 
 
 @pytest.fixture(scope="module")
-def securityhub_records() -> list[tuple[str, dict]]:
-    shared_data_dir("securityhub")
-    return sh_data.real_records()
+def securityhub_records(data_set: str) -> list[tuple[str, dict]]:
+    return sh_data.real_records(data_root(data_set, "securityhub"))
 
 
-def test_every_real_guardduty_record_normalizes_with_fields_filled(guardduty_raw) -> None:
+def test_every_real_guardduty_record_normalizes_with_fields_filled(guardduty_raw, data_set) -> None:
     df = normalize_findings(guardduty_raw)
-    assert df.attrs["errors"] == [] and len(df) == len(guardduty_raw) == 54
+    assert df.attrs["errors"] == [] and len(df) == len(guardduty_raw) == GUARDDUTY_FINDINGS[data_set]
     assert list(df.columns) == FINDING_COLUMNS
     assert set(df["source"]) == {"GuardDuty"}
     for raw, row in zip(guardduty_raw, df.to_dict("records"), strict=True):
@@ -70,8 +84,8 @@ def test_camel_and_pascal_case_give_the_same_row(guardduty_raw) -> None:
         assert camel == pascal
 
 
-def test_every_real_securityhub_record_normalizes_with_fields_filled(securityhub_records) -> None:
-    findings = sh_data.real_findings()
+def test_every_real_securityhub_record_normalizes_with_fields_filled(securityhub_records, data_set) -> None:
+    findings = sh_data.real_findings(data_root(data_set, "securityhub"))
     df = normalize_findings([r for _name, r in securityhub_records], origin="shared/data/securityhub")
     assert df.attrs["errors"] == [] and len(df) == len(findings)
     for f, row in zip(findings, df.to_dict("records"), strict=True):
@@ -116,11 +130,34 @@ def test_org_join_names_accounts_and_ou_paths(guardduty_raw) -> None:
 
 
 def test_a_bad_record_is_reported_and_the_rest_kept(guardduty_raw) -> None:
-    df = normalize_findings(
-        [guardduty_raw[0], {"ProductArn": "arn:x"}, guardduty_raw[1]], origin="feed.jsonl"
-    )
+    records = [
+        guardduty_raw[0],
+        {"ProductArn": "arn:x"},
+        {"ProductArn": "arn:x", "Types": ["t"]},
+        guardduty_raw[1],
+    ]
+    with pytest.warns(UserWarning, match="findings: 2 rejected"):
+        df = normalize_findings(records, origin="feed.jsonl")
     assert len(df) == 2
-    assert df.attrs["errors"] == [{"origin": "feed.jsonl", "record": 1, "error": "KeyError: 'Id'"}]
+    assert df.attrs["errors"] == [
+        {
+            "origin": "feed.jsonl",
+            "record": 1,
+            "finding": None,
+            "finding_id": None,
+            "where": "feed.jsonl record 1",
+            "error": "not a finding: it has neither an id nor a type",
+        },
+        {
+            "origin": "feed.jsonl",
+            "record": 2,
+            "finding": None,
+            "finding_id": None,
+            "where": "feed.jsonl record 2",
+            "error": "not an ASFF finding: it has no Id (ASFF requires one)",
+        },
+    ]
+    assert df.attrs["warnings"] == []
 
 
 def test_pascal_keys() -> None:

@@ -18,12 +18,18 @@ ORG = "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/2024/06/01/"
 @pytest.mark.parametrize(
     ("key", "expected"),
     [
-        (ORG + "111122223333_CloudTrail_eu-west-1_20240601T0005Z_AbCdEf0123456789.json.gz",
-         {"org": "o-a1b2c3d4e5", "account": "111122223333", "region": "eu-west-1"}),
-        ("AWSLogs/111122223333/CloudTrail/us-east-1/2024/06/01/x.json",
-         {"org": None, "account": "111122223333", "region": "us-east-1"}),
-        ("prefix/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-gov-west-1/2024/06/01/x.json.gz",
-         {"org": "o-a1b2c3d4e5", "account": "111122223333", "region": "us-gov-west-1"}),
+        (
+            ORG + "111122223333_CloudTrail_eu-west-1_20240601T0005Z_AbCdEf0123456789.json.gz",
+            {"org": "o-a1b2c3d4e5", "account": "111122223333", "region": "eu-west-1"},
+        ),
+        (
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2024/06/01/x.json",
+            {"org": None, "account": "111122223333", "region": "us-east-1"},
+        ),
+        (
+            "prefix/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-gov-west-1/2024/06/01/x.json.gz",
+            {"org": "o-a1b2c3d4e5", "account": "111122223333", "region": "us-gov-west-1"},
+        ),
     ],
 )
 def test_log_file_keys_carry_their_partitions(key, expected):
@@ -47,7 +53,9 @@ def test_digests_insights_and_other_files_are_not_events(key):
 
 
 def test_cloudtrail_key_round_trips():
-    key = cloudtrail_key("111122223333", "eu-west-1", datetime(2024, 6, 1, 0, 5), org_id="o-a1b2c3d4e5", suffix="S" * 16)
+    key = cloudtrail_key(
+        "111122223333", "eu-west-1", datetime(2024, 6, 1, 0, 5), org_id="o-a1b2c3d4e5", suffix="S" * 16
+    )
     assert key == ORG + "111122223333_CloudTrail_eu-west-1_20240601T0005Z_SSSSSSSSSSSSSSSS.json.gz"
     assert parse_cloudtrail_key(key)["account"] == "111122223333"
 
@@ -85,11 +93,17 @@ def test_day_folders_list_log_names_without_a_stat_per_file(tmp_path):
     for name in ["b.json.gz", "a.json", ".json", ".json.gz", "notes.txt", "c.json.gz.part", "x.jsonl.gz"]:
         touch(tmp_path, ORG + name)
     (tmp_path / ORG / "sub.json.gz").mkdir()  # a folder, not a file
-    touch(tmp_path, "AWSLogs/111122223333/CloudTrail/us-east-1/2024/06/01/single.json.gz")  # a single-account trail
+    touch(
+        tmp_path, "AWSLogs/111122223333/CloudTrail/us-east-1/2024/06/01/single.json.gz"
+    )  # a single-account trail
     (single, folder) = iter_cloudtrail_folders(tmp_path)  # key order: digits before "o-"
     assert folder.names == ("a.json", "b.json.gz") and single.names == ("single.json.gz",)
     assert (folder.account, folder.region, folder.day, folder.org_id) == (
-        "111122223333", "eu-west-1", date(2024, 6, 1), "o-a1b2c3d4e5")
+        "111122223333",
+        "eu-west-1",
+        date(2024, 6, 1),
+        "o-a1b2c3d4e5",
+    )
     assert single.org_id is None
     st = os.stat(folder.path)
     assert (folder.mtime_ns, folder.inode) == (st.st_mtime_ns, st.st_ino)
@@ -107,8 +121,14 @@ def test_files_carry_size_and_mtime_from_one_stat_and_a_file_gone_since_the_list
 
 def test_folders_that_are_no_day_of_a_trail_are_skipped(tmp_path):
     base = "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/"
-    for rel in ["eu-west-1/2024/02/30/a.json.gz", "eu-west-1/2024/13/01/a.json.gz", "eu-west-1/24/06/01/a.json.gz",
-                "eu-west-1/2024/6/01/a.json.gz", "not-a-region/2024/06/01/a.json.gz", "eu-west-1/2024/06/1/a.json.gz"]:
+    for rel in [
+        "eu-west-1/2024/02/30/a.json.gz",
+        "eu-west-1/2024/13/01/a.json.gz",
+        "eu-west-1/24/06/01/a.json.gz",
+        "eu-west-1/2024/6/01/a.json.gz",
+        "not-a-region/2024/06/01/a.json.gz",
+        "eu-west-1/2024/06/1/a.json.gz",
+    ]:
         touch(tmp_path, base + rel)
     touch(tmp_path, "AWSLogs/o-bad/111122223333/CloudTrail/eu-west-1/2024/06/01/a.json.gz")
     assert list(iter_cloudtrail_folders(tmp_path)) == []
@@ -122,5 +142,8 @@ def test_a_day_range_across_months_prunes_years_months_and_days(tmp_path):
         accounts = regions = None
         first_day, last_day = date(2024, 5, 31), date(2024, 6, 1)
 
-    assert [d.day for d in iter_cloudtrail_folders(tmp_path, TwoDays())] == [date(2024, 5, 31), date(2024, 6, 1)]
+    assert [d.day for d in iter_cloudtrail_folders(tmp_path, TwoDays())] == [
+        date(2024, 5, 31),
+        date(2024, 6, 1),
+    ]
     assert len(list(iter_cloudtrail_files(tmp_path))) == 6

@@ -186,7 +186,10 @@ def test_ticket_table_lists_the_facts_a_ticket_needs() -> None:
     assert table["window (UTC)"] == "2026-11-24 00:00 .. 2026-11-26 00:00"
     assert table["incident window (UTC)"] == "2026-11-25 01:37:12 .. 2026-11-25 01:48:08 (2 events)"
     summary["incident_window"] = None
-    assert dict(notebook.ticket_table(t).values.tolist())["incident window (UTC)"] == "none: nothing newly observed"
+    assert (
+        dict(notebook.ticket_table(t).values.tolist())["incident window (UTC)"]
+        == "none: nothing newly observed"
+    )
 
 
 def test_export_charts_writes_each_figure_in_each_format(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import boto3
@@ -18,6 +19,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "orginsight"
 POLICY = SRC / "policies" / "orginsight-readonly.json"
+POLICY_README = SRC / "policies" / "README.md"
 
 ATHENA_ACTIONS = {
     "athena:StartQueryExecution",
@@ -46,19 +48,36 @@ DOCUMENTED_WRITES = {
     "athena:StartQueryExecution": "runs a query",
     "athena:StopQueryExecution": "cancels a query",
     "s3:PutObject": "Athena writes the query results to the results bucket as the caller",
-    "sts:AssumeRole": "member-account read-only role, with --member-role only",
+    "sts:AssumeRole": "member-account read-only role inside the organization, with --member-role only",
 }
 READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Search")
 
+ORG_ID_PLACEHOLDER = "o-xxxxxxxxxx"
+WORKGROUP_ARN = "arn:aws:athena:*:*:workgroup/WORKGROUP"
+RESULTS_OBJECTS = "arn:aws:s3:::ATHENA-RESULTS-BUCKET/*"
+QUERY_EXECUTION = {"athena:StartQueryExecution", "athena:StopQueryExecution"}
+"""The Athena writes: running and cancelling a query (in the named workgroup)."""
+
+
+def statements() -> list[dict]:
+    return json.loads(POLICY.read_text())["Statement"]
+
+
+def listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
 
 def policy_actions() -> set[str]:
-    doc = json.loads(POLICY.read_text())
-    return {
-        a
-        for s in doc["Statement"]
-        if s["Effect"] == "Allow"
-        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-    }
+    return {a for s in statements() if s["Effect"] == "Allow" for a in listed(s["Action"])}
+
+
+def statements_granting(pattern: str) -> list[dict]:
+    """Allow statements with an action matching ``pattern`` (a regex over ``service:Action``)."""
+    return [
+        s
+        for s in statements()
+        if s["Effect"] == "Allow" and any(re.fullmatch(pattern, a) for a in listed(s["Action"]))
+    ]
 
 
 def _services_of(tree: ast.AST) -> set[str]:
@@ -134,3 +153,71 @@ def test_every_action_is_read_only_or_a_documented_athena_write(action: str) -> 
 
 def test_no_wildcard_actions() -> None:
     assert not [a for a in policy_actions() if "*" in a]
+
+
+def test_every_statement_is_a_plain_allow() -> None:
+    """No NotAction / NotResource (they grant what they do not name), and no Deny to reason about."""
+    for s in statements():
+        assert set(s) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, s.get("Sid")
+        assert s["Effect"] == "Allow" and re.fullmatch(r"[A-Za-z0-9]+", s["Sid"])
+
+
+def test_assume_role_reaches_only_roles_inside_the_organization() -> None:
+    granting = statements_granting(r"sts:(AssumeRole.*|\*)")
+    assert granting, "the member-role statement is missing"
+    for s in granting:
+        assert listed(s["Action"]) == ["sts:AssumeRole"], s["Sid"]
+        assert s["Condition"] == {"StringEquals": {"aws:ResourceOrgID": ORG_ID_PLACEHOLDER}}, s["Sid"]
+        role = r"arn:aws:iam::\*:role/[A-Za-z0-9+=,.@_-]+"
+        assert all(re.fullmatch(role, r) for r in listed(s["Resource"])), s["Sid"]
+    # A well-formed id, so the policy is valid as shipped (and matches no organization until filled in).
+    assert re.fullmatch(r"o-[a-z0-9]{10,32}", ORG_ID_PLACEHOLDER)
+
+
+def test_athena_is_limited_to_the_named_workgroup() -> None:
+    granting = statements_granting(r"athena:.*")
+    assert granting
+    for s in granting:
+        assert listed(s["Resource"]) == [WORKGROUP_ARN], s["Sid"]
+    assert {a for s in granting for a in listed(s["Action"])} >= QUERY_EXECUTION
+
+
+def test_no_write_beyond_athena_query_execution_and_its_results() -> None:
+    """Every non-read action is scoped: queries to the workgroup, PutObject to the results objects,
+    Decrypt to the export key, AssumeRole to the organization."""
+    for s in statements():
+        resources = listed(s["Resource"])
+        for action in listed(s["Action"]):
+            if action.split(":", 1)[1].startswith(READ_PREFIXES):
+                continue
+            if action in QUERY_EXECUTION:
+                assert resources == [WORKGROUP_ARN], (s["Sid"], action)
+            elif action == "s3:PutObject":
+                assert resources == [RESULTS_OBJECTS], (s["Sid"], action)
+            elif action == "kms:Decrypt":
+                assert resources == ["arn:aws:kms:REGION:ACCOUNT:key/GUARDDUTY-EXPORT-KEY-ID"], s["Sid"]
+            elif action == "sts:AssumeRole":
+                assert "aws:ResourceOrgID" in s["Condition"]["StringEquals"], s["Sid"]
+            else:
+                raise AssertionError(f"{s['Sid']} grants the write action {action}")
+
+
+def placeholders() -> set[str]:
+    """The values a user must replace: upper-case names in resources, the organization id, the role name."""
+    found = {ORG_ID_PLACEHOLDER, "OrgInsightReadOnly"}
+    for s in statements():
+        for resource in listed(s["Resource"]):
+            if resource == "*":
+                continue
+            found |= set(re.findall(r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*(?![a-z])", resource.split(":", 2)[2]))
+    return found
+
+
+def test_the_readme_says_how_to_fill_in_every_placeholder() -> None:
+    text = POLICY_README.read_text()
+    assert {"WORKGROUP", "ATHENA-RESULTS-BUCKET", "TRAIL-BUCKET", "GUARDDUTY-EXPORT-KEY-ID"} <= placeholders()
+    missing = {p for p in placeholders() if f"`{p}`" not in text}
+    assert missing == set(), f"{POLICY_README.name} does not explain {sorted(missing)}"
+    for s in statements():
+        if "Replace" in s["Sid"]:
+            assert s["Sid"] in text, f"{POLICY_README.name} does not name statement {s['Sid']}"

@@ -215,10 +215,14 @@ def test_control_pass_rate_uses_latest_status_per_control_and_resource():
     assert fsbp == [0.0, 0.5]
 
 
-def test_control_results_read_real_security_hub_findings():
-    from conftest import shared_data_dir
+@pytest.mark.parametrize(
+    ("data_set", "min_controls"), [("trimmed", 10), pytest.param("full", 20, marks=pytest.mark.shared_data)]
+)
+def test_control_results_read_real_security_hub_findings(data_set, min_controls):
+    """AWS's automated-security-response test findings (Apache-2.0): trimmed in tests/data/real, full in ../shared/data."""
+    from conftest import real_data, shared_data_dir
 
-    folder = shared_data_dir("securityhub", "asr-asff")
+    folder = (real_data if data_set == "trimmed" else shared_data_dir)("securityhub", "asr-asff")
     asff = []
     for path in sorted(folder.rglob("*.json")):
         data = json.loads(path.read_text())
@@ -230,7 +234,7 @@ def test_control_results_read_real_security_hub_findings():
             elif isinstance(rec, dict) and "Findings" in rec:
                 asff.extend(rec["Findings"])
     controls = posture.control_results(asff)
-    assert len(controls) > 20
+    assert len(controls) > min_controls
     assert controls["standard"].notna().mean() > 0.8
     rates = posture.control_pass_rate(controls)
     assert rates["pass_rate"].between(0, 1).all() and rates["checks"].sum() > 0

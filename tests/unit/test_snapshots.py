@@ -169,14 +169,12 @@ def test_demo_lake_guardduty_findings_come_from_the_export_with_org_names(
 ) -> None:
     import gzip
 
-    from conftest import shared_data_dir
     from data.aws import guardduty as gd_data
 
     from orginsight import Lake
     from orginsight.aws.fanout import OutcomeLog
     from orginsight.layout import guardduty_key
 
-    shared_data_dir("guardduty")
     recording = get_organization(connection, ApiRecording(), OutcomeLog(), progress=False)
     recording.add("guardduty", "eu-west-1", "list_detectors", {}, {"DetectorIds": ["d1"]})
     recording.save(tmp_path)

@@ -236,7 +236,9 @@ def test_manifest_decides_which_files_belong_to_a_day(tmp_path):
     with pytest.warns(UserWarning) as warned:
         long = sl.read_exports(tmp_path)
     messages = " | ".join(str(w.message) for w in warned)
-    assert "missing" in messages and "not listed in the manifest" in messages and "no manifest.json" in messages
+    assert (
+        "missing" in messages and "not listed in the manifest" in messages and "no manifest.json" in messages
+    )
     problems = sl.problems_frame(long)
     by_path = dict(zip(problems["path"].map(lambda p: Path(p).name), problems["problem"], strict=True))
     assert "listed in the manifest but missing" in by_path[files[1].name]

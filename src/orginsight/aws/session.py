@@ -73,7 +73,9 @@ def assume_role(
             "expiry_time": creds["Expiration"].isoformat(),
         }
 
-    credentials = RefreshableCredentials.create_from_metadata(fetch(), refresh_using=fetch, method="assume-role")
+    credentials = RefreshableCredentials.create_from_metadata(
+        fetch(), refresh_using=fetch, method="assume-role"
+    )
     core = botocore.session.get_session()
     core.get_component("credential_provider").insert_before("env", _Given(credentials))
     return boto3.Session(botocore_session=core, region_name=region or base.region_name)

@@ -5,6 +5,11 @@ formats go through kaleido 1.x, which drives a Chromium: kaleido looks for it th
 ``BROWSER_PATH``; Debian's ``chromium`` package works (DESIGN.md), so when
 ``BROWSER_PATH`` is unset and ``/usr/bin/chromium`` exists it is used. MathJax, which
 kaleido would fetch from a CDN, is turned off: orginsight's charts use no LaTeX.
+
+Asking for a static format with no browser is an error (ChartExportError, saying how to
+install one). A caller for whom images are optional, like ``orginsight demo``, asks
+:func:`find_browser` first and skips the static formats with one note
+(:func:`missing_browser_note`).
 """
 
 from __future__ import annotations
@@ -47,7 +52,6 @@ class _UndecodedBrowserMessage(logging.Filter):
         return not str(record.msg).startswith("JSONError decoding message")
 
 
-
 class ChartExportError(OrgInsightError):
     """A figure could not be written (unknown format, no Chromium for static export, kaleido failure)."""
 
@@ -63,23 +67,78 @@ def format_of(path: str | Path) -> str:
     return fmt
 
 
+def downloaded_chrome() -> str | None:
+    """The Chrome for Testing that ``plotly_get_chrome`` (or ``kaleido_get_chrome``) downloaded, if any.
+
+    kaleido's browser driver (choreographer) starts that copy before any other, so it counts as a
+    browser even when none is installed on the system.
+    """
+    try:
+        from choreographer.browsers.chromium import Chromium
+    except ImportError:
+        return None
+    try:
+        return Chromium.find_browser(skip_local=False, verify_local=True)
+    except (RuntimeError, ValueError):  # verify_local: no downloaded copy
+        return None
+
+
+def find_browser() -> str | None:
+    """The Chromium kaleido would start for a static export, or None when there is none.
+
+    ``BROWSER_PATH`` decides when it is set: a path that is not a file means no browser (apart from
+    a downloaded Chrome, which kaleido prefers anyway), so a wrong setting is reported rather than
+    quietly replaced. Unset, the first of ``CHROMIUM_CANDIDATES``, then a Chromium or Chrome on
+    ``PATH``, then the downloaded Chrome. Looks only: changes nothing.
+    """
+    current = os.environ.get("BROWSER_PATH")
+    if current:
+        return current if Path(current).is_file() else downloaded_chrome()
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).is_file():
+            return candidate
+    found = shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chrome")
+    return found or downloaded_chrome()
+
+
+def why_no_browser() -> str:
+    """Why :func:`find_browser` found nothing, in a few words."""
+    current = os.environ.get("BROWSER_PATH")
+    return (
+        f"BROWSER_PATH={current} is not a file"
+        if current and not Path(current).is_file()
+        else "no Chromium found"
+    )
+
+
+def missing_browser_advice() -> str:
+    """Why no browser was found and how to get one (the message of ChartExportError)."""
+    current = os.environ.get("BROWSER_PATH")
+    if current and not Path(current).is_file():
+        return f"{why_no_browser()}: point it at a Chromium or unset it. {INSTALL_CHROMIUM}"
+    return INSTALL_CHROMIUM
+
+
+def missing_browser_note(skipped: str = "static chart images (PNG, SVG)") -> str:
+    """One line for a caller that skips static images because no browser is found."""
+    return (
+        f"Skipped {skipped}: {why_no_browser()}. To get them, install Chromium ('make browser' in a clone "
+        "of orginsight, or 'sudo apt-get install chromium') or set BROWSER_PATH, and run again; the HTML "
+        "needs no browser."
+    )
+
+
 def ensure_browser() -> str:
-    """The Chromium kaleido will use; sets BROWSER_PATH to a system Chromium when unset.
+    """The Chromium kaleido will use; sets BROWSER_PATH to it when unset.
 
     Raises ChartExportError saying how to install Chromium when none is found.
     """
-    current = os.environ.get("BROWSER_PATH")
-    if current and Path(current).is_file():
-        return current
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).is_file():
-            os.environ["BROWSER_PATH"] = candidate
-            return candidate
-    found = shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chrome")
-    if found:
+    found = find_browser()
+    if found is None:
+        raise ChartExportError(missing_browser_advice())
+    if not os.environ.get("BROWSER_PATH"):
         os.environ["BROWSER_PATH"] = found
-        return found
-    raise ChartExportError(INSTALL_CHROMIUM)
+    return found
 
 
 def write_html(fig: go.Figure, path: str | Path, *, include_plotlyjs: bool | str = True) -> Path:
@@ -182,7 +241,7 @@ def _write_static(
     try:
         kaleido.write_fig_from_object_sync(source, kopts={"mathjax": False})
     except ChromeNotFoundError as e:
-        raise ChartExportError(INSTALL_CHROMIUM) from e
+        raise ChartExportError(missing_browser_advice()) from e
     except Exception as e:  # kaleido raises plain exceptions for a crashed or missing browser
         raise ChartExportError(
             f"kaleido could not write {', '.join(p.name for _, p in pairs[:3])}{' ...' if len(pairs) > 3 else ''}: "

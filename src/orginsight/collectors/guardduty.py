@@ -17,7 +17,6 @@ camelCase finding a line) is read by ``read_guardduty_export`` into the same fin
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ import pandas as pd
 
 from orginsight.aws.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
 from orginsight.collectors.recording import ApiRecording, Call, paginate
-from orginsight.findings import findings_frame, normalize_finding, normalize_findings, to_utc
+from orginsight.findings import FindingsBatch, findings_frame, normalize_findings, to_utc
 from orginsight.layout import GUARDDUTY_KEY
 
 SERVICE = "guardduty"
@@ -420,30 +419,21 @@ def iter_export_files(root: str | Path) -> list[tuple[Path, dict[str, str]]]:
     return sorted(found)
 
 
-def parse_export_object(data: bytes, origin: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Normalized rows and errors of one export object (gzip or plain JSON lines); never raises."""
-    rows: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    try:
-        text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
-    except (OSError, EOFError, UnicodeDecodeError) as e:
-        return rows, [{"origin": origin, "record": None, "error": f"unreadable: {e}"}]
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(normalize_finding(json.loads(line)))
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            errors.append({"origin": origin, "record": lineno, "error": f"{type(e).__name__}: {e}"})
-    return rows, errors
+def parse_export_object(data: bytes, origin: str) -> FindingsBatch:
+    """Normalized rows and problems of one export object (gzip or plain JSON lines); never raises.
+
+    A damaged line loses only itself (reported as ``origin:line``), and a truncated gzip object keeps
+    every complete line it decompressed to (see ``orginsight.findings``).
+    """
+    batch = FindingsBatch()
+    batch.add_bytes(data, origin)
+    return batch
 
 
-def export_frame(
-    rows: list[dict[str, Any]], errors: list[dict[str, Any]], org: pd.DataFrame | None, latest_only: bool
-) -> pd.DataFrame:
+def export_frame(batch: FindingsBatch, org: pd.DataFrame | None, latest_only: bool) -> pd.DataFrame:
     """The findings frame of export rows; GuardDuty exports a finding again at each update (count and
     last seen grow), so ``latest_only`` keeps each finding's newest version, as GetFindings returns it."""
-    df = findings_frame(rows, org)
+    df = findings_frame(batch.rows, org)
     if latest_only and len(df):
         df = (
             df.sort_values(["last_seen", "count"], kind="stable")
@@ -451,7 +441,7 @@ def export_frame(
             .sort_values("last_seen")
             .reset_index(drop=True)
         )
-    df.attrs["errors"] = errors
+    batch.mark(df)
     return df
 
 
@@ -466,26 +456,20 @@ def read_guardduty_export(
     """Findings from GuardDuty's S3 export in a local lake, as the normalized findings frame.
 
     A line that is not a finding (or a file that is not readable) is skipped and described in
-    ``df.attrs["errors"]`` with its file and line number; the rest of the export is still read.
+    ``df.attrs["errors"]`` with its file and line number (``where``: ``file:line``); the rest of that
+    object and every other object are still read. Values left empty are in ``df.attrs["warnings"]``.
     ``exported_since`` skips objects exported on earlier days: GuardDuty exports a finding again
     at each update, so a finding still active on that day is in a later object.
     """
-    rows, errors = [], []
+    batch = FindingsBatch()
     since = exported_since.strftime("%Y%m%d") if exported_since else None
     for path, key in iter_export_files(root):
         if (accounts and key["account"] not in accounts) or (regions and key["region"] not in regions):
             continue
         if since and key["yyyy"] + key["mm"] + key["dd"] < since:
             continue
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            errors.append({"origin": str(path), "record": None, "error": f"unreadable: {e}"})
-            continue
-        found, bad = parse_export_object(data, str(path))
-        rows += found
-        errors += bad
-    return export_frame(rows, errors, org, latest_only)
+        batch.add_file(path)
+    return export_frame(batch, org, latest_only)
 
 
 def read_guardduty_export_s3(
@@ -523,7 +507,7 @@ def read_guardduty_export_s3(
                 if m and (not regions or m["region"] in regions):
                     keys.append((obj["Key"], m["account"], m["region"]))
 
-    def read(target: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def read(target: Target) -> FindingsBatch:
         key = target.account or ""
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         return parse_export_object(body, f"s3://{bucket}/{key}")
@@ -532,8 +516,9 @@ def read_guardduty_export_s3(
     results = fan_out(
         read, [Target(k, r) for k, _a, r in keys], log, "get_object", workers=workers, progress=progress
     )
-    rows = [row for _t, (found, _bad) in results for row in found]
-    errors = [e for _t, (_found, bad) in results for e in bad]
-    df = export_frame(rows, errors, org, latest_only)
+    batch = FindingsBatch()
+    for _target, found in results:
+        batch.extend(found)
+    df = export_frame(batch, org, latest_only)
     df.attrs["failures"] = log.failure_records()
     return df

@@ -1336,11 +1336,14 @@ class DayResult:
     bytes: int
 
 
-_ESTATES: dict[tuple[int, str], Estate] = {}
+_ESTATES: dict[tuple, Estate] = {}
+"""Each process builds an account's estate once per organization. The key names the whole organization:
+keyed by seed and account alone, a second demo generated in the same process (or in workers forked from
+it) reused the first demo's estate, with its period and accounts."""
 
 
 def _estate(org: Organization, account: Account, seed: int) -> Estate:
-    k = (seed, account.id)
+    k = (seed, account.id, org.id, org.start, org.end, tuple(a.id for a in org.accounts))
     if k not in _ESTATES:
         _ESTATES[k] = build_estate(org, account, seed)
     return _ESTATES[k]

@@ -20,22 +20,33 @@ the same events in 20k files instead of 110k, because the local engine pays abou
 (measured here) and the demo should run in about a minute. ``lake generate`` keeps five minutes."""
 
 
-def run_demo(lake_dir: str | os.PathLike[str] = "demo-lake", out_dir: str | os.PathLike[str] = "demo-out",
-             echo: Callable[[str], None] = print) -> dict[str, Path]:
-    """Run the demo and print its summary; returns where the report and triage page were written."""
+def run_demo(
+    lake_dir: str | os.PathLike[str] = "demo-lake",
+    out_dir: str | os.PathLike[str] = "demo-out",
+    echo: Callable[[str], None] = print,
+) -> dict[str, Path]:
+    """Run the demo and print its summary; returns where the report and triage page were written.
+
+    Static chart images need a Chromium; with none, every HTML page and chart is still written, the
+    images are skipped and one line says how to get them, so the demo finishes on any machine.
+    """
     from orginsight import Lake, hunts
+    from orginsight.charts.export import find_browser, missing_browser_note
     from orginsight.demo.generate import ensure_lake, load_scenario, scenario_lines
-    from orginsight.report import write_posture_report
+    from orginsight.report import STATIC_FORMATS, write_posture_report
 
     started = time.perf_counter()
+    images = find_browser() is not None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
     made = ensure_lake(lake_dir, delivery_minutes=DEMO_DELIVERY_MINUTES)
     scenario = load_scenario(lake_dir)
     if made is not None:
-        echo(f"Generated the demo lake in {lake_dir}: {made.events:,} events in {made.cloudtrail_files:,} files "
-             f"({made.seconds:.0f} s).")
+        echo(
+            f"Generated the demo lake in {lake_dir}: {made.events:,} events in {made.cloudtrail_files:,} files "
+            f"({made.seconds:.0f} s)."
+        )
     lake = Lake.local(lake_dir)
     end = pd.Timestamp(scenario["end"]).tz_localize(None)
     week = (end - pd.Timedelta(days=7)).to_pydatetime(), end.to_pydatetime()
@@ -43,13 +54,17 @@ def run_demo(lake_dir: str | os.PathLike[str] = "demo-lake", out_dir: str | os.P
     _section(echo, "The organization at a glance")
     accounts = lake.collected("org", "accounts", latest=True)
     by_ou = accounts.groupby("ou_path")["name"].apply(lambda s: ", ".join(sorted(s))).reset_index()
-    echo(f"{len(accounts)} accounts in {by_ou['ou_path'].nunique()} OUs ({scenario['organization'].get('id', '')})")
+    echo(
+        f"{len(accounts)} accounts in {by_ou['ou_path'].nunique()} OUs ({scenario['organization'].get('id', '')})"
+    )
     echo(by_ou.to_string(index=False, header=False))
 
     _section(echo, "Reading the organization trail (local engine, DuckDB)")
     loaded = lake.load_into_memory()
-    echo(f"loaded {loaded['records']:,} events from {loaded['files']:,} files in {loaded['elapsed_s']:.1f} s; "
-         f"{len(loaded['bad_files'])} unreadable")
+    echo(
+        f"loaded {loaded['records']:,} events from {loaded['files']:,} files in {loaded['elapsed_s']:.1f} s; "
+        f"{len(loaded['bad_files'])} unreadable"
+    )
     activity = lake.sql(
         "SELECT account, count(*) AS events, count(errorcode) AS errors, "
         "count(DISTINCT useridentity.arn) AS principals FROM cloudtrail "
@@ -73,15 +88,23 @@ def run_demo(lake_dir: str | os.PathLike[str] = "demo-lake", out_dir: str | os.P
     s = t.summary
     echo(repr(t))
     echo(f"accounts touched: {', '.join(names.get(a, a) for a in s['accounts'])}")
-    truth = {e["eventID"] for e in scenario["events"] if e.get("incident") == scenario["incidents"][0]["name"]}
+    truth = {
+        e["eventID"] for e in scenario["events"] if e.get("incident") == scenario["incidents"][0]["name"]
+    }
     found = truth & set(t.timeline["eventid"])
-    echo(f"ground truth: {len(found)} of {len(truth)} planted events of '{scenario['incidents'][0]['name']}' "
-         "are in the timeline")
-    triage_files = t.write(out / "triage")
+    echo(
+        f"ground truth: {len(found)} of {len(truth)} planted events of '{scenario['incidents'][0]['name']}' "
+        "are in the timeline"
+    )
+    triage_files = t.write(out / "triage", png=images)
 
     _section(echo, "Posture review (90 days)")
-    report = write_posture_report(lake_dir, out / "report", since="90d", progress=False)
+    report = write_posture_report(
+        lake_dir, out / "report", since="90d", progress=False, formats=STATIC_FORMATS if images else ()
+    )
     echo(report.summary())
+    if not images:
+        echo(missing_browser_note())
 
     _section(echo, "What was planted (scenario.json)")
     for line in scenario_lines(scenario):

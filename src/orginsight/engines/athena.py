@@ -111,7 +111,9 @@ class AthenaEngine:
             raise
         except Exception as e:
             raise QueryError(
-                f"Athena query failed: {e}", sql=sql, query_id=getattr(cursor, "query_id", None),
+                f"Athena query failed: {e}",
+                sql=sql,
+                query_id=getattr(cursor, "query_id", None),
                 category=type(e).__name__,
             ) from e
         columns = [d[0] for d in (cursor.description or [])]

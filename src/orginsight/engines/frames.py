@@ -26,8 +26,13 @@ import pyarrow as pa
 
 
 def query_frame(con: Any, sql: str, params: Any = None) -> pd.DataFrame:
-    """The result of ``sql`` on a DuckDB connection as a pandas DataFrame (empty for a statement)."""
-    con.execute("SET arrow_large_buffer_size = true")
+    """The result of ``sql`` on a DuckDB connection as a pandas DataFrame (empty for a statement).
+
+    Asks for Arrow's large strings only where they are not on yet: the local engine sets them
+    before it locks its configuration, after which any ``SET`` is refused.
+    """
+    if not con.execute("SELECT current_setting('arrow_large_buffer_size')").fetchall()[0][0]:
+        con.execute("SET arrow_large_buffer_size = true")
     relation = con.sql(sql, params=params)
     return pd.DataFrame() if relation is None else arrow_frame(relation.to_arrow_table())
 

@@ -31,10 +31,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +63,7 @@ def object_size_limit(json_sizes: list[int]) -> int:
     small-file scans measurably slower here (0.9 s against 0.6 s for 384 files).
     """
     return int(min(MAX_OBJECT_SIZE, max(2**20, max(json_sizes, default=0) + 1024)))
+
 
 COMPACT_WORKERS = 2
 """Partitions compacted at a time. One DuckDB query on a 24-file partition leaves a core idle a third of
@@ -168,19 +171,146 @@ class FileChecks(Mapping[str, FileVerdict]):
         return v if v is not None and v.size == f.size and v.mtime_ns == mtime_ns else None
 
     def save(self) -> None:
-        """Write the verdicts of the folders that got new ones."""
+        """Write the verdicts of the folders that got new ones, merged with what other writers saved.
+
+        Two engines (processes) checking different files of one folder each hold only their own
+        verdicts: each re-reads the shard and adds the verdicts it lacks (its own win for the same
+        file), under a lock on the cache folder, and writes a temporary file of its own (pid and a
+        random part) moved into place, so no writer's verdicts are lost and no reader sees half a file.
+        """
         with self._lock:
             dirty, self._dirty = self._dirty, set()
-            for folder in dirty:
-                shard = self._shard(folder)
-                files = {k: astuple(v) for k, v in self._folders[folder].items()}
-                try:
-                    shard.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = shard.with_suffix(".tmp")
-                    tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": files}))
-                    os.replace(tmp, shard)
-                except OSError:
-                    pass  # a read-only lake keeps verdicts in memory only
+            if not dirty:
+                return
+            try:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                with _folder_lock(self.dir):
+                    for folder in dirty:
+                        self._merge_and_write(folder)
+            except OSError:
+                pass  # a read-only lake keeps verdicts in memory only
+
+    def _merge_and_write(self, folder: str) -> None:
+        ours = self._folders[folder]
+        for name, verdict in self._load(folder).items():
+            ours.setdefault(name, verdict)
+        files = {k: astuple(v) for k, v in dict(ours).items()}
+        shard = self._shard(folder)
+        shard.parent.mkdir(parents=True, exist_ok=True)
+        tmp = shard.with_name(f"{shard.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": files}))
+            os.replace(tmp, shard)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock between processes on ``folder`` (``flock`` of its ``.lock`` file), if the OS can."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: merging still keeps most concurrent verdicts; a re-check restores the rest
+        yield
+        return
+    with open(folder / ".lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def readable_dirs(*dirs: Path) -> list[str]:
+    """The folders DuckDB may read and write: each as given (made absolute) and with its links resolved.
+
+    DuckDB compares the path a query names, made absolute and normalized (``..`` resolved, links
+    not), with this list: a lake opened through a symbolic link is named both ways.
+    """
+    out: list[str] = []
+    for d in dirs:
+        for form in (os.path.abspath(d), os.path.realpath(d)):
+            if form not in out:
+                out.append(form)
+    return out
+
+
+def locked_connection(allowed: list[str], threads: int | None = None) -> Any:
+    """A DuckDB connection set up for the local engine, then locked against the SQL it will run.
+
+    After set-up it reads and writes files only under ``allowed`` (and its own spill folder),
+    installs and loads no extension (the ``json`` and ``parquet`` readers are built in), and
+    refuses every ``SET``: ``read_text('/etc/passwd')``, ``COPY ... TO`` outside the lake,
+    ``ATTACH``, ``INSTALL`` and ``LOAD`` raise PermissionException. ``allowed_directories`` must
+    be set before external access is turned off (passed together to ``connect``, DuckDB 2.0.1 says
+    "Cannot change allowed_directories when enable_external_access is disabled"). ``COPY ... TO``
+    a path under ``allowed`` still works, which is why only one read-only statement reaches the
+    connection (``translate.parse``, :func:`ensure_one_select`). Spilling to DuckDB's temporary
+    folder still works (DuckDB allows it by itself); pandas frames are read only when registered.
+    """
+    import duckdb
+
+    con = duckdb.connect(
+        config={
+            "threads": threads or os.cpu_count() or 1,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+        }
+    )
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        # Athena promises no row order without ORDER BY either; keeping DuckDB's insertion order made
+        # loading the demo's 20k files 4x slower and 9x bigger in memory (22 s, 6.6 GB vs 5.8 s, 0.75 GB).
+        con.execute("SET preserve_insertion_order = false")
+        progress_off(con)
+        # Hand memory back after a big scan (jemalloc keeps freed pages otherwise): after the entity
+        # graph's aggregate of a 1-million-event day + 2-day baseline, 1.1 GB resident instead of 1.4 GB.
+        con.execute("SET allocator_background_threads = true")
+        con.execute("SET allocator_flush_threshold = '32MB'")
+        con.execute("SET arrow_large_buffer_size = true")  # see frames.query_frame; no SET after the lock
+        con.execute("SET allowed_directories = $dirs", {"dirs": allowed})
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except Exception:
+        con.close()
+        raise
+    return con
+
+
+def progress_off(con: Any) -> None:
+    """Turn DuckDB's own progress bar off, where it is on.
+
+    DuckDB 2.0.1 turns it on by default, in Python and in a Jupyter kernel with ``ipywidgets``; in a
+    kernel without ``ipywidgets`` it is off, and DuckDB refuses any change of it, even to off
+    ("required package 'ipywidgets' is missing"): opening a lake there failed while this was set
+    unconditionally. It is a per-connection setting, so the compaction cursors keep DuckDB's default.
+    Off, because the bar failed once inside Jupyter ("GetProgress is not implemented for this file
+    handle", 2026-11-28), and tracking progress without printing it (for a tqdm bar fed by
+    ``con.query_progress()``) crashed the process on a count over the demo lake (segmentation fault,
+    DuckDB 2.0.1, 2026-12-01); callers show progress with tqdm around their own steps instead.
+    """
+    if con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
+        con.execute("SET enable_progress_bar = false")
+
+
+def ensure_one_select(con: Any, sql: str) -> None:
+    """Raise a QueryError unless DuckDB reads ``sql`` as exactly one SELECT (VALUES, WITH, set operations).
+
+    The last check before the engine runs generated SQL, by DuckDB's own parser: what sqlglot
+    wrote is what DuckDB will run.
+    """
+    import duckdb
+
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as e:
+        raise QueryError(f"DuckDB cannot parse the SQL: {str(e).splitlines()[0]}", sql=sql) from e
+    kinds = [str(s.type).rsplit(".", 1)[-1] for s in statements]
+    if kinds != ["SELECT"]:
+        what = ", ".join(kinds) or "no"
+        raise QueryError(f"refused to run {what} statement(s): {translate.READ_ONLY}", sql=sql)
 
 
 class LocalEngine:
@@ -188,28 +318,19 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, root: str | os.PathLike[str], threads: int | None = None,
-                 cache_dir: str | os.PathLike[str] | None = None, verify_cache: bool = False) -> None:
-        import duckdb
-
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        threads: int | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        verify_cache: bool = False,
+    ) -> None:
         self.root = Path(root)
-        self.con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1})
-        self.con.execute("SET TimeZone = 'UTC'")
-        # Athena promises no row order without ORDER BY either; keeping DuckDB's insertion order made
-        # loading the demo's 20k files 4x slower and 9x bigger in memory (22 s, 6.6 GB vs 5.8 s, 0.75 GB).
-        self.con.execute("SET preserve_insertion_order = false")
-        # DuckDB's own progress bar failed once inside Jupyter ("GetProgress is not implemented for
-        # this file handle", seen 2026-11-28), and tracking progress without printing it (for a tqdm bar
-        # fed by con.query_progress()) crashed the process on a count over the demo lake (segmentation
-        # fault, DuckDB 2.0.1, 2026-12-01); callers show progress with tqdm around their own steps instead.
-        self.con.execute("SET enable_progress_bar = false")
-        # Hand memory back after a big scan (jemalloc keeps freed pages otherwise): after the entity
-        # graph's aggregate of a 1-million-event day + 2-day baseline, 1.1 GB resident instead of 1.4 GB.
-        self.con.execute("SET allocator_background_threads = true")
-        self.con.execute("SET allocator_flush_threshold = '32MB'")
-        self.checks = FileChecks(self.root)
         self.cache = parquet_cache.ParquetCache(self.root, cache_dir)
         """The Parquet copy of closed partitions (``<lake>/.orginsight/parquet`` unless ``cache_dir`` says where)."""
+        self.con = locked_connection(readable_dirs(self.root, self.cache.dir), threads)
+        """DuckDB, reading and writing only in the lake and its cache, configuration locked (``locked_connection``)."""
+        self.checks = FileChecks(self.root)
         self.verify_cache = verify_cache
         """Check every cached partition file by file, never on its folders alone (``parquet_cache`` says when that matters)."""
         self._stale_warned: set[parquet_cache.PartitionKey] = set()
@@ -221,7 +342,11 @@ class LocalEngine:
 
     def folders(self, pf: translate.PartitionFilter | None = None) -> list[CloudTrailFolder]:
         """The CloudTrail day folders a partition filter allows (all of them without one), files not stat'ed."""
-        return [d for d in iter_cloudtrail_folders(self.root, pf) if pf is None or pf.allows(d.account, d.region, d.day)]
+        return [
+            d
+            for d in iter_cloudtrail_folders(self.root, pf)
+            if pf is None or pf.allows(d.account, d.region, d.day)
+        ]
 
     def files(self, pf: translate.PartitionFilter | None = None) -> list[CloudTrailFile]:
         """The CloudTrail log files a partition filter allows (all of them without one)."""
@@ -287,10 +412,14 @@ class LocalEngine:
             if not objs:
                 verdict = FileVerdict(f.size, mtime, None, "empty file: no JSON object")
             elif len(objs) > 1:
-                verdict = FileVerdict(f.size, mtime, None,
-                                      f"{len(objs)} JSON values where CloudTrail writes one {{\"Records\": [...]}} object")
+                verdict = FileVerdict(
+                    f.size,
+                    mtime,
+                    None,
+                    f'{len(objs)} JSON values where CloudTrail writes one {{"Records": [...]}} object',
+                )
             elif objs[0][0] != "ARRAY":
-                verdict = FileVerdict(f.size, mtime, None, "not a CloudTrail log: no \"Records\" array")
+                verdict = FileVerdict(f.size, mtime, None, 'not a CloudTrail log: no "Records" array')
             else:
                 _, n, nbytes, first, last = objs[0]
                 verdict = FileVerdict(f.size, mtime, int(n), None, int(nbytes), first, last)
@@ -299,9 +428,18 @@ class LocalEngine:
     # --- queries ----------------------------------------------------------------------------------
 
     def register(self, name: str, sql: str) -> None:
-        """Expose another table (a Storage Lens export, a snapshot) to queries, as a DuckDB view."""
+        """Expose another table (a Storage Lens export, a snapshot) to queries, as a DuckDB view.
+
+        ``sql`` is one DuckDB SELECT; the files it reads must lie in the lake or its cache.
+        """
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise QueryError(f"a registered table's name must be an identifier, got {name!r}")
+        ensure_one_select(self.con, sql)
+        try:
+            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+        except Exception as e:
+            raise QueryError(f"cannot register table {name!r}: {str(e).splitlines()[0]}", sql=sql) from e
         self._extra_tables[name] = sql
-        self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
 
     def load_into_memory(self, pf: translate.PartitionFilter | None = None) -> dict[str, Any]:
         """Transform the chosen files once, every column, into an in-memory table.
@@ -319,13 +457,18 @@ class LocalEngine:
         good = plan.good_files(self.root)
         self._in_memory = set(good)
         rows = self.con.execute("SELECT count(*) FROM __cloudtrail_memory").fetchall()[0][0]
-        return {"files": len(good), "records": rows, "bad_files": plan.bad,
-                "cached_partitions": len(plan.split.cached), "elapsed_s": round(time.perf_counter() - started, 3)}
+        return {
+            "files": len(good),
+            "records": rows,
+            "bad_files": plan.bad,
+            "cached_partitions": len(plan.split.cached),
+            "elapsed_s": round(time.perf_counter() - started, 3),
+        }
 
     def run(self, tree: Any, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run a parsed Athena statement; the DataFrame carries run statistics in ``attrs["stats"]``."""
         started = time.perf_counter()
-        bound = translate.bind(tree, params or {})
+        bound = translate.bind(translate.ensure_read_only(tree), params or {})
         refs = translate.table_refs(bound)
         columns = translate.columns_used(bound)
         files_read = bytes_read = files_statted = 0
@@ -365,16 +508,26 @@ class LocalEngine:
             self.con.sql(scan, params=scan_params).create_view(view, replace=True)
             ref.replace(translate.renamed(ref, view))
         sql = translate.to_sql(bound, "duckdb")
+        ensure_one_select(self.con, sql)
         planned = time.perf_counter()
         try:
             result = query_frame(self.con, sql)
         except Exception as e:
+            if type(e).__name__ == "PermissionException":
+                raise QueryError(
+                    f"the local engine refused the query: {e}. Queries read only the lake "
+                    f"({self.root}) and its Parquet cache ({self.cache.dir})",
+                    sql=sql,
+                ) from e
             raise QueryError(f"the local engine could not run the query: {e}", sql=sql) from e
         if bad:
             listing = "; ".join(f"{b['file']}: {b['error']}" for b in bad[:5])
             more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
-            warnings.warn(f"{len(bad)} unreadable file(s) skipped: {listing}{more}. "
-                          "Run 'orginsight lake info' to list them.", stacklevel=3)
+            warnings.warn(
+                f"{len(bad)} unreadable file(s) skipped: {listing}{more}. "
+                "Run 'orginsight lake info' to list them.",
+                stacklevel=3,
+            )
         result.attrs["stats"] = {
             "engine": self.name,
             "sql": sql,
@@ -416,9 +569,14 @@ class LocalEngine:
         good, bad = self.check(files) if files else ([], [])
         split = self._split_cached(good)
         for key, m in trusted:
-            split.cached.append(parquet_cache.CachedPartition(
-                key, str(parquet_cache.parquet_path(self.cache.dir, key)), m.parquet_size, len(m.files)))
-            bad.extend({"file": parquet_cache.absolute_path(p, self.root), "error": e} for p, _, _, e in m.bad_files)
+            split.cached.append(
+                parquet_cache.CachedPartition(
+                    key, str(parquet_cache.parquet_path(self.cache.dir, key)), m.parquet_size, len(m.files)
+                )
+            )
+            bad.extend(
+                {"file": parquet_cache.absolute_path(p, self.root), "error": e} for p, _, _, e in m.bad_files
+            )
         bad.sort(key=lambda b: b["file"])
         return ScanPlan(good, trusted, bad, split, len(files))
 
@@ -458,15 +616,20 @@ class LocalEngine:
         new = [k for k in split.stale if k not in self._stale_warned]
         if new:
             self._stale_warned.update(new)
-            names = ", ".join(k.label for k in new[:3]) + (f" (and {len(new) - 3} more)" if len(new) > 3 else "")
+            names = ", ".join(k.label for k in new[:3]) + (
+                f" (and {len(new) - 3} more)" if len(new) > 3 else ""
+            )
             warnings.warn(
                 f"the Parquet cache of {len(new)} partition(s) is out of date (files added or changed since it was "
                 f"written): {names}; reading their JSON files instead. Run 'orginsight lake compact --lake "
-                f"{self.root}' again to refresh it.", stacklevel=5)
+                f"{self.root}' again to refresh it.",
+                stacklevel=5,
+            )
         return split
 
-    def _scan(self, columns: dict[str, set[tuple[str, ...]] | None] | None, split: parquet_cache.CacheSplit
-              ) -> tuple[str, dict[str, list[str]] | None]:
+    def _scan(
+        self, columns: dict[str, set[tuple[str, ...]] | None] | None, split: parquet_cache.CacheSplit
+    ) -> tuple[str, dict[str, list[str]] | None]:
         """SQL and parameters for one ``cloudtrail`` reference: JSON files, cached partitions, or both by name."""
         parts, params = [], {}
         if split.json_files or not split.cached:
@@ -518,9 +681,19 @@ class LocalEngine:
                     restamped += 1
                 except OSError as e:
                     failed.append({"partition": key.label, "error": f"manifest not updated: {e}"})
-        result: dict[str, Any] = {"cache_dir": str(self.cache.dir), "written": 0, "up_to_date": len(closed) - len(todo),
-                                  "open": len(groups) - len(closed), "files": 0, "rows": 0, "gzip_bytes": 0,
-                                  "parquet_bytes": 0, "failed": failed, "bad_files": bad, "restamped": restamped}
+        result: dict[str, Any] = {
+            "cache_dir": str(self.cache.dir),
+            "written": 0,
+            "up_to_date": len(closed) - len(todo),
+            "open": len(groups) - len(closed),
+            "files": 0,
+            "rows": 0,
+            "gzip_bytes": 0,
+            "parquet_bytes": 0,
+            "failed": failed,
+            "bad_files": bad,
+            "restamped": restamped,
+        }
         for key, m in self._write_partitions(todo, now, progress, done=result["up_to_date"]):
             if isinstance(m, Exception):  # a DuckDB or disk error on one partition: report it and carry on
                 result["failed"].append({"partition": key.label, "error": str(m).split("\n")[0]})
@@ -533,20 +706,26 @@ class LocalEngine:
         result["elapsed_s"] = round(time.perf_counter() - started, 3)
         return result
 
-    def _bad_by_partition(self, files: list[CloudTrailFile], bad: list[dict[str, str]]
-                          ) -> dict[parquet_cache.PartitionKey, tuple[tuple[str, int, int, str], ...]]:
+    def _bad_by_partition(
+        self, files: list[CloudTrailFile], bad: list[dict[str, str]]
+    ) -> dict[parquet_cache.PartitionKey, tuple[tuple[str, int, int, str], ...]]:
         """The unreadable files of each partition, as manifests record them."""
         by_path = {f.path: f for f in files}
         out: dict[parquet_cache.PartitionKey, list[tuple[str, int, int, str]]] = {}
         for b in bad:
             f = by_path[b["file"]]
-            entry = (parquet_cache.relative_path(f.path, self.root), f.size, self.checks[f.path].mtime_ns,
-                     b["error"])
+            entry = (
+                parquet_cache.relative_path(f.path, self.root),
+                f.size,
+                self.checks[f.path].mtime_ns,
+                b["error"],
+            )
             out.setdefault(parquet_cache.partition_of(f), []).append(entry)
         return {k: tuple(sorted(v)) for k, v in out.items()}
 
-    def _write_partitions(self, todo: list[tuple], now: datetime, progress: bool, done: int = 0
-                          ) -> Iterator[tuple[parquet_cache.PartitionKey, parquet_cache.Manifest | Exception]]:
+    def _write_partitions(
+        self, todo: list[tuple], now: datetime, progress: bool, done: int = 0
+    ) -> Iterator[tuple[parquet_cache.PartitionKey, parquet_cache.Manifest | Exception]]:
         """Write partitions ``COMPACT_WORKERS`` at a time, each on its own DuckDB cursor; yield each as it ends."""
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -555,8 +734,9 @@ class LocalEngine:
         cursors: list[Any] = []
         local = threading.local()
 
-        def write(key: parquet_cache.PartitionKey, files: list[CloudTrailFile], prints: Any, bad: Any,
-                  stamps: Any) -> Any:
+        def write(
+            key: parquet_cache.PartitionKey, files: list[CloudTrailFile], prints: Any, bad: Any, stamps: Any
+        ) -> Any:
             if not hasattr(local, "con"):
                 local.con = self.con.cursor()
                 cursors.append(local.con)
@@ -568,18 +748,30 @@ class LocalEngine:
         try:
             with ThreadPoolExecutor(COMPACT_WORKERS) as pool:
                 futures = [pool.submit(write, *job) for job in todo]
-                bar = tqdm(as_completed(futures), total=done + len(todo), initial=done, desc="compacting",
-                           unit="partition", disable=not progress)
+                bar = tqdm(
+                    as_completed(futures),
+                    total=done + len(todo),
+                    initial=done,
+                    desc="compacting",
+                    unit="partition",
+                    disable=not progress,
+                )
                 for future in bar:
                     yield future.result()
         finally:
             for con in cursors:
                 con.close()
 
-    def _write_partition(self, con: Any, key: parquet_cache.PartitionKey, files: list[CloudTrailFile],
-                         prints: tuple[parquet_cache.FileFingerprint, ...],
-                         bad: tuple[tuple[str, int, int, str], ...], now: datetime,
-                         stamps: tuple[parquet_cache.FolderStamp, ...] | None = None) -> parquet_cache.Manifest:
+    def _write_partition(
+        self,
+        con: Any,
+        key: parquet_cache.PartitionKey,
+        files: list[CloudTrailFile],
+        prints: tuple[parquet_cache.FileFingerprint, ...],
+        bad: tuple[tuple[str, int, int, str], ...],
+        now: datetime,
+        stamps: tuple[parquet_cache.FolderStamp, ...] | None = None,
+    ) -> parquet_cache.Manifest:
         """One partition's files, every column exactly as a query's JSON scan gives them, into the cache."""
         limit = object_size_limit([self.checks[f.path].json_bytes for f in files])
         relation = con.sql(scan_sql(None, True, limit), params={"files": [f.path for f in files]})
@@ -621,8 +813,11 @@ PARTITION_SQL = {
 """Partition values from a file's key, computed once per file (before the records are unnested)."""
 
 
-def scan_sql(columns: dict[str, set[tuple[str, ...]] | None] | None, any_files: bool,
-             max_object_size: int = MAX_OBJECT_SIZE) -> str:
+def scan_sql(
+    columns: dict[str, set[tuple[str, ...]] | None] | None,
+    any_files: bool,
+    max_object_size: int = MAX_OBJECT_SIZE,
+) -> str:
     """The DuckDB SELECT that stands for one reference of ``cloudtrail``: one row per record."""
     if columns is None:
         columns = dict.fromkeys(schema.COLUMNS)

@@ -10,6 +10,7 @@ apply to each reference of the ``cloudtrail`` table decide which files
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 
 from orginsight.engines.schema import COLUMNS, PARTITION_COLUMNS
 from orginsight.errors import ParameterError, QueryError
@@ -32,15 +33,137 @@ about 15 minutes (CloudTrail User Guide, 2024): a file dated one day can hold
 events from just before midnight, so eventtime bounds widen by a day each side."""
 
 
+READ_ONLY = "only read-only queries run (one SELECT, WITH ... SELECT or VALUES statement)"
+
+QUERY_ROOTS: tuple[type[exp.Expression], ...] = (exp.Select, exp.SetOperation, exp.Subquery, exp.Values)
+"""What a statement may be: SELECT (with or without WITH), UNION/INTERSECT/EXCEPT of them, a
+parenthesized query, VALUES."""
+
+NOT_A_QUERY: tuple[type[exp.Expression], ...] = tuple(
+    getattr(exp, name)
+    for name in (
+        "Command",
+        "Copy",
+        "Insert",
+        "Create",
+        "Drop",
+        "Alter",
+        "Set",
+        "Pragma",
+        "Attach",
+        "Detach",
+        "Install",
+        "Use",
+        "Update",
+        "Delete",
+        "Merge",
+        "TruncateTable",
+        "Into",
+        "LoadData",
+        "Export",
+        "Describe",
+        "Show",
+        "Summarize",
+        "Analyze",
+        "Transaction",
+        "Commit",
+        "Rollback",
+        "Grant",
+        "Revoke",
+        "Cache",
+        "Uncache",
+        "Refresh",
+        "Kill",
+        "Execute",
+        "Declare",
+        "Comment",
+    )
+    if hasattr(exp, name)
+)
+"""Nodes that are statements (or write a table, like ``SELECT ... INTO``), refused anywhere in a query's tree.
+sqlglot parses what it does not know (``LOAD``, ``CALL``, ``EXPLAIN``...) as ``Command``."""
+
+QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "FROM"})
+"""First keywords of a query: any other first word of a statement sqlglot cannot parse names what it is."""
+
+_FIRST_WORD = re.compile(r"(?:\s|\(|--[^\n]*(?:\n|$)|/\*.*?\*/)*([A-Za-z_]+)", re.DOTALL)
+
+
 def parse(sql: str) -> exp.Expression:
-    """One Athena statement as a sqlglot tree; a syntax error says where."""
+    """One read-only Athena statement as a sqlglot tree; a syntax error says where.
+
+    Anything but one query (see :func:`ensure_read_only`) is refused here, before any engine
+    sees it: every way SQL text reaches an engine (``Lake.sql``, hunts, Sigma rules, published
+    queries, notebooks) goes through this function.
+    """
     try:
         statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
-    except ParseError as e:
+    except (ParseError, TokenError) as e:
+        try:
+            keywords = statement_keywords(sql)
+        except TokenError:
+            keywords = [k for k in [first_keyword(sql)] if k]
+        refused = [k for k in keywords if k not in QUERY_KEYWORDS]
+        if refused:
+            raise QueryError(f"{refused[0]} statement refused: {READ_ONLY}", sql=sql) from e
         raise QueryError(f"cannot parse the SQL as Athena SQL: {e}", sql=sql) from e
     if len(statements) != 1:
-        raise QueryError(f"expected one SQL statement, got {len(statements)}", sql=sql)
+        kinds = f" ({', '.join(statement_keywords(sql))})" if statements else ""
+        raise QueryError(f"expected one SQL statement, got {len(statements)}{kinds}: {READ_ONLY}", sql=sql)
+    ensure_read_only(statements[0], sql)
     return statements[0]
+
+
+def statement_keywords(sql: str) -> list[str]:
+    """The first word of each statement of ``sql`` (split on ``;`` by sqlglot's tokenizer), upper-cased."""
+    from sqlglot.tokens import TokenType
+
+    words, fresh = [], True
+    for token in sqlglot.Dialect.get_or_raise(DIALECT).tokenize(sql):
+        if token.token_type == TokenType.SEMICOLON:
+            fresh = True
+        elif fresh and token.token_type not in (TokenType.L_PAREN,):
+            words.append(token.text.upper())
+            fresh = False
+    return words
+
+
+def first_keyword(sql: str) -> str | None:
+    """The first word of a statement after comments and opening parentheses, upper-cased (None if none)."""
+    m = _FIRST_WORD.match(sql)
+    return m.group(1).upper() if m else None
+
+
+def statement_kind(node: exp.Expression, sql: str | None = None) -> str:
+    """What a statement node is, as its SQL keyword (``COPY``, ``CREATE``, ``LOAD``...).
+
+    A statement sqlglot misreads as an expression (``INSTALL httpfs`` as a column with an alias)
+    is named by the first word of its text.
+    """
+    if isinstance(node, exp.Command):
+        return str(node.this).upper()
+    if isinstance(node, exp.Into):
+        return "SELECT ... INTO"
+    if isinstance(node, NOT_A_QUERY):
+        return node.key.upper()
+    return (first_keyword(sql) if sql else None) or node.key.upper()
+
+
+def ensure_read_only(tree: exp.Expression, sql: str | None = None) -> exp.Expression:
+    """``tree`` itself if it is one read-only query, else a QueryError naming what it is.
+
+    Checks the root (a SELECT, a set operation of queries, VALUES) and every node below it (no
+    COPY, INSERT, CREATE, SET, PRAGMA, ATTACH... inside a CTE or a subquery either). What a query
+    may read is the engine's business: the local engine's DuckDB reads only the lake and its cache.
+    """
+    if not isinstance(tree, QUERY_ROOTS):
+        raise QueryError(f"{statement_kind(tree, sql)} statement refused: {READ_ONLY}", sql=sql)
+    for node in tree.walk():
+        if isinstance(node, NOT_A_QUERY):
+            raise QueryError(
+                f"query refused: it holds a {statement_kind(node)} statement, and {READ_ONLY}", sql=sql
+            )
+    return tree
 
 
 def placeholders(tree: exp.Expression) -> set[str]:
@@ -55,6 +178,9 @@ def literal(value: Any) -> exp.Expression:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            # sqlglot would write nan/inf as bare words, which SQL reads as column names.
+            raise ParameterError(f"cannot bind a non-finite number ({value!r}): SQL has no literal for it")
         return exp.Literal.number(value)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -86,8 +212,16 @@ def bind(tree: exp.Expression, params: Mapping[str, Any]) -> exp.Expression:
             raise ParameterError("positional '?' parameters are not supported; write :name")
         value = params[node.name]
         parent = node.parent
-        if isinstance(parent, exp.In) and node.arg_key == "expressions" and isinstance(value, list | tuple | set):
-            items = [literal(v) for v in sorted(value, key=str)] if isinstance(value, set) else [literal(v) for v in value]
+        if (
+            isinstance(parent, exp.In)
+            and node.arg_key == "expressions"
+            and isinstance(value, list | tuple | set)
+        ):
+            items = (
+                [literal(v) for v in sorted(value, key=str)]
+                if isinstance(value, set)
+                else [literal(v) for v in value]
+            )
             others = [e for e in parent.expressions if e is not node]
             if not items and not others:
                 parent.replace(exp.false())
@@ -322,8 +456,10 @@ def _column_of(node: exp.Expression, qualifiers: set[str]) -> str | None:
 
 def _eventtime_arg(node: exp.Expression, qualifiers: set[str]) -> bool:
     cols = [c for c in node.find_all(exp.Column)]
-    return len(cols) == 1 and cols[0].name.lower() == "eventtime" and (
-        not cols[0].table or cols[0].table.lower() in qualifiers
+    return (
+        len(cols) == 1
+        and cols[0].name.lower() == "eventtime"
+        and (not cols[0].table or cols[0].table.lower() in qualifiers)
     )
 
 
@@ -344,8 +480,11 @@ def _constant(node: exp.Expression) -> Any:
     if isinstance(node, exp.Cast | exp.TryCast) and isinstance(_strip(node.this), exp.Literal):
         return _strip(node.this).this
     literals = list(node.find_all(exp.Literal))
-    if (isinstance(node, exp.StrToTime | exp.TimeStrToTime | exp.Anonymous) and len(literals) == 1
-            and not list(node.find_all(exp.Column))):
+    if (
+        isinstance(node, exp.StrToTime | exp.TimeStrToTime | exp.Anonymous)
+        and len(literals) == 1
+        and not list(node.find_all(exp.Column))
+    ):
         return literals[0].this
     raise ValueError("not a constant")
 
@@ -399,8 +538,14 @@ def partition_conjuncts(ref: exp.Table) -> list[exp.Expression]:
     found = []
     for pred in _conjuncts(select.args.get("where")):
         cols = list(pred.find_all(exp.Column))
-        if cols and all(c.name.lower() in PARTITION_COLUMNS and (not c.table or c.table.lower() in qualifiers)
-                        for c in cols) and not pred.find(exp.Select, exp.Placeholder, exp.Rand, exp.Dot):
+        if (
+            cols
+            and all(
+                c.name.lower() in PARTITION_COLUMNS and (not c.table or c.table.lower() in qualifiers)
+                for c in cols
+            )
+            and not pred.find(exp.Select, exp.Placeholder, exp.Rand, exp.Dot)
+        ):
             found.append(pred)
     return found
 
@@ -499,7 +644,9 @@ def _set_members(pf: PartitionFilter, name: str, values: set[str]) -> None:
         pf.has_partition_predicate |= name == "region"
 
 
-def _apply_instants(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[str], qualified_only: bool) -> None:
+def _apply_instants(
+    pf: PartitionFilter, pred: exp.Expression, qualifiers: set[str], qualified_only: bool
+) -> None:
     """Bounds on the event time of the records a predicate keeps, for skipping whole files.
 
     Reads ``eventtime`` or ``from_iso8601_timestamp(eventtime)`` compared with a constant,
@@ -507,8 +654,13 @@ def _apply_instants(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[s
     """
     if isinstance(pred, exp.Or):
         sides = [_strip(pred.this), _strip(pred.expression)]
-        nulls = [x for x in sides if isinstance(x, exp.Is) and isinstance(x.expression, exp.Null)
-                 and _is_eventtime(x.this, qualifiers, qualified_only)]
+        nulls = [
+            x
+            for x in sides
+            if isinstance(x, exp.Is)
+            and isinstance(x.expression, exp.Null)
+            and _is_eventtime(x.this, qualifiers, qualified_only)
+        ]
         if len(nulls) == 1:
             _apply_instants(pf, next(x for x in sides if x is not nulls[0]), qualifiers, qualified_only)
         return
@@ -532,7 +684,8 @@ def _apply_instants(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[s
 
 
 _TIMESTAMP_OF = tuple(
-    getattr(exp, name) for name in ("Cast", "TryCast", "Anonymous", "TimeStrToTime", "FromISO8601Timestamp")
+    getattr(exp, name)
+    for name in ("Cast", "TryCast", "Anonymous", "TimeStrToTime", "FromISO8601Timestamp")
     if hasattr(exp, name)
 )
 """How sqlglot reads ``CAST(x AS TIMESTAMP)`` and ``from_iso8601_timestamp(x)`` (its name for the latter varies)."""
@@ -549,8 +702,11 @@ def _is_eventtime(node: exp.Expression, qualifiers: set[str], qualified_only: bo
         if isinstance(node, exp.Anonymous) and node.name.lower() != "from_iso8601_timestamp":
             return False
         node = _strip(args[0])
-    return (isinstance(node, exp.Column) and node.name.lower() == "eventtime"
-            and (node.table.lower() in qualifiers if node.table else not qualified_only))
+    return (
+        isinstance(node, exp.Column)
+        and node.name.lower() == "eventtime"
+        and (node.table.lower() in qualifiers if node.table else not qualified_only)
+    )
 
 
 def _instant_or_none(node: exp.Expression) -> datetime | None:
@@ -630,16 +786,24 @@ def add_timestamp_predicates(tree: exp.Expression) -> tuple[exp.Expression, list
             continue
         select = _owning_select(ref)
         qualifier = ref.alias_or_name
-        column = exp.column("timestamp", table=qualifier if select and _many_sources(select) else None, quoted=True)
+        column = exp.column(
+            "timestamp", table=qualifier if select and _many_sources(select) else None, quoted=True
+        )
         bounds = []
         if pf.first_day:
-            bounds.append(exp.GTE(this=column.copy(), expression=exp.Literal.string(pf.first_day.strftime("%Y/%m/%d"))))
+            bounds.append(
+                exp.GTE(this=column.copy(), expression=exp.Literal.string(pf.first_day.strftime("%Y/%m/%d")))
+            )
         if pf.last_day:
-            bounds.append(exp.LTE(this=column.copy(), expression=exp.Literal.string(pf.last_day.strftime("%Y/%m/%d"))))
+            bounds.append(
+                exp.LTE(this=column.copy(), expression=exp.Literal.string(pf.last_day.strftime("%Y/%m/%d")))
+            )
         predicate = exp.and_(*bounds)
         select.where(predicate, append=True, copy=False)
-        notes.append(f"added partition predicate {predicate.sql(dialect=DIALECT)} "
-                     f"(from the eventtime range on {qualifier}, a day of slack each side)")
+        notes.append(
+            f"added partition predicate {predicate.sql(dialect=DIALECT)} "
+            f"(from the eventtime range on {qualifier}, a day of slack each side)"
+        )
     return tree, notes, unbounded
 
 
@@ -650,4 +814,6 @@ def _many_sources(select: exp.Select) -> bool:
 def renamed(ref: exp.Table, name: str) -> exp.Table:
     """The same table reference pointing at ``name``, keeping the alias queries qualify columns with."""
     alias = ref.alias_or_name
-    return exp.Table(this=exp.to_identifier(name, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    return exp.Table(
+        this=exp.to_identifier(name, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(alias))
+    )

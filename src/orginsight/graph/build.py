@@ -72,6 +72,7 @@ RESOURCE_CANDIDATES = f"""concat_ws({_SQL_SEPARATOR},
   CASE WHEN p_secret LIKE 'arn:%' THEN p_secret
        ELSE 'arn:aws:secretsmanager:' || region || ':' || account || ':secret:' || p_secret END)"""
 
+
 def _request_parameter(name: str) -> str:
     """A top-level request parameter of an event that lists no ``resources``, parsed only from requests
     that name it.
@@ -81,8 +82,10 @@ def _request_parameter(name: str) -> str:
     aggregate's per-event work on a 1-million-event day, for no resource more there. On the real
     records in ``../shared/data`` it only added two KMS aliases of keys the events list by ARN.
     """
-    return (f"CASE WHEN coalesce(cardinality(resources), 0) = 0 AND strpos(requestparameters, '\"{name}\"') > 0 "
-            f"THEN json_extract_scalar(requestparameters, '$.{name}') END")
+    return (
+        f"CASE WHEN coalesce(cardinality(resources), 0) = 0 AND strpos(requestparameters, '\"{name}\"') > 0 "
+        f"THEN json_extract_scalar(requestparameters, '$.{name}') END"
+    )
 
 
 SESSION_FROM_REQUEST = """CASE WHEN eventname = 'AssumeRole' THEN 'arn:aws:sts::'

@@ -1,8 +1,9 @@
 """GuardDuty API test data named after the calls, shaped exactly like boto3 responses.
 
-Findings are the REAL public records in ../shared/data/guardduty (foxsec-pipeline's
-EventBridge samples, MPL-2.0; panther-analysis, Apache-2.0; cloud-custodian,
-Apache-2.0), converted from the raw API's camelCase to boto3's PascalCase shape by
+Findings are REAL public records: the trimmed copies in tests/data/real/guardduty
+(foxsec-pipeline's EventBridge samples, MPL-2.0; panther-analysis, Apache-2.0;
+cloud-custodian, Apache-2.0; SOURCE.md there), or the full sets in ../shared/data/guardduty
+when a test asks for them, converted from the raw API's camelCase to boto3's PascalCase shape by
 ``to_boto3_finding``, which follows botocore's own service model (so a Stubber accepts
 them): unknown keys are dropped, free-form ``additionalInfo`` becomes the model's
 ``{"Value": <json>, "Type": "default"}``.
@@ -18,7 +19,8 @@ from typing import Any
 
 import botocore.session
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "guardduty"
+REAL = Path(__file__).resolve().parents[1] / "real" / "guardduty"
+"""The trimmed real findings, in the repository (the full sets: conftest.SHARED_DATA / "guardduty")."""
 
 DETECTOR_ID = "12abc34d567e8fa901bc2d34e56789f0"
 
@@ -120,15 +122,15 @@ GET_FINDINGS_STATISTICS = {
 }
 
 
-def real_raw_findings() -> list[dict[str, Any]]:
-    """Every real GuardDuty finding in ../shared/data, camelCase, envelopes removed (empty when absent)."""
+def real_raw_findings(root: Path = REAL) -> list[dict[str, Any]]:
+    """Every real GuardDuty finding under ``root`` (the trimmed ones by default), camelCase, envelopes removed."""
     found: list[dict[str, Any]] = []
-    for path in sorted((SHARED / "foxsec-eventbridge").glob("*.txt")):
+    for path in sorted((root / "foxsec-eventbridge").glob("*.txt")):
         found += [json.loads(line)["detail"] for line in path.read_text().splitlines() if line.strip()]
-    panther = SHARED / "panther" / "findings.jsonl"
-    if panther.exists():
-        found += [json.loads(line) for line in panther.read_text().splitlines() if line.strip()]
-    found += [json.loads(p.read_text())["detail"] for p in sorted((SHARED / "custodian").glob("*.json"))]
+    panther = root / "panther" / "findings.jsonl"
+    found += [json.loads(line) for line in panther.read_text().splitlines() if line.strip()]
+    found += [json.loads(p.read_text())["detail"] for p in sorted((root / "custodian").glob("*.json"))]
+    assert found, f"no GuardDuty findings under {root}"
     return found
 
 

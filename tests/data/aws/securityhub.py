@@ -1,6 +1,7 @@
 """Security Hub API test data named after the calls, shaped exactly like boto3 responses.
 
-Findings are REAL public ASFF records in ../shared/data/securityhub: AWS's
+Findings are REAL public ASFF records, the trimmed copies in tests/data/real/securityhub
+(SOURCE.md there) or, when a test asks, the full sets in ../shared/data/securityhub: AWS's
 automated-security-response-on-aws test data (Apache-2.0; plain ASFF, EventBridge
 envelopes and custom-action payloads) and cloud-custodian's recorded GetFindings
 responses (Apache-2.0).
@@ -13,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "securityhub"
+REAL = Path(__file__).resolve().parents[1] / "real" / "securityhub"
+"""The trimmed real findings, in the repository (the full sets: conftest.SHARED_DATA / "securityhub")."""
 
 SUBSCRIPTION_FSBP = (
     "arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0"
@@ -79,20 +81,22 @@ DESCRIBE_STANDARDS_CONTROLS_CIS = {
 }
 
 
-def real_records() -> list[tuple[str, dict[str, Any]]]:
-    """(file name, record) for every real Security Hub file: ASFF, envelopes and GetFindings pages."""
-    out = [(p.name, json.loads(p.read_text())) for p in sorted((SHARED / "asr-asff").glob("*.json"))]
+def real_records(root: Path = REAL) -> list[tuple[str, dict[str, Any]]]:
+    """(file name, record) for every real Security Hub file under ``root`` (the trimmed ones by default):
+    ASFF, envelopes and GetFindings pages."""
+    out = [(p.name, json.loads(p.read_text())) for p in sorted((root / "asr-asff").glob("*.json"))]
     out += [
         (p.name, json.loads(p.read_text())["data"])
-        for p in sorted((SHARED / "custodian-getfindings").glob("*.json"))
+        for p in sorted((root / "custodian-getfindings").glob("*.json"))
     ]
+    assert out, f"no Security Hub findings under {root}"
     return out
 
 
-def real_findings() -> list[dict[str, Any]]:
-    """Every real ASFF finding, envelopes removed."""
+def real_findings(root: Path = REAL) -> list[dict[str, Any]]:
+    """Every real ASFF finding under ``root``, envelopes removed."""
     found = []
-    for _name, record in real_records():
+    for _name, record in real_records(root):
         if isinstance(record.get("detail"), dict):
             found += record["detail"].get("findings", [])
         elif isinstance(record.get("Findings"), list):

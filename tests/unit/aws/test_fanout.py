@@ -124,6 +124,10 @@ def test_assumed_role_credentials_are_assumed_again_before_they_expire(monkeypat
         # with credentials assumed again, still in the member account.
         credentials = session.get_credentials()
         later = datetime.now(UTC) + timedelta(minutes=55)
-        monkeypatch.setattr(credentials, "_time_fetcher", lambda: later)  # botocore's clock for these credentials
+        monkeypatch.setattr(
+            credentials, "_time_fetcher", lambda: later
+        )  # botocore's clock for these credentials
         assert credentials.get_frozen_credentials().access_key != first
-        assert client.get_caller_identity()["Arn"].startswith("arn:aws:sts::222222222222:assumed-role/OrgInsightReadOnly/")
+        assert client.get_caller_identity()["Arn"].startswith(
+            "arn:aws:sts::222222222222:assumed-role/OrgInsightReadOnly/"
+        )

@@ -1,6 +1,6 @@
 """GuardDuty collector: botocore Stubber (moto does not implement GuardDuty's findings APIs).
 
-Response bodies are real public findings (../shared/data/guardduty) in boto3's shape;
+Response bodies are real public findings (tests/data/real/guardduty) in boto3's shape;
 every Stubber is checked for unconsumed responses, so the tests also prove that the
 collector makes exactly the expected calls: ceil(n/50) ListFindings pages and as many
 GetFindings batches of at most 50 ids.
@@ -14,7 +14,6 @@ import boto3
 import pandas as pd
 import pytest
 from botocore.stub import Stubber
-from conftest import shared_data_dir
 from data.aws import guardduty as data
 
 from orginsight.aws.fanout import OutcomeLog, Status
@@ -30,11 +29,6 @@ from orginsight.collectors.recording import ApiRecording
 
 ADMIN = "111111111111"
 CRITERIA = finding_criteria()
-
-
-@pytest.fixture(autouse=True)
-def _real_data() -> None:
-    shared_data_dir("guardduty")
 
 
 @pytest.fixture
@@ -307,7 +301,9 @@ def test_export_reader_takes_the_newest_version_and_reports_bad_lines(tmp_path) 
     lines = [json.dumps(f) for f in [first, *raw[1:], update]] + ["{not json"]
     good.write_bytes(gzip.compress("\n".join(lines).encode()))
     broken = tmp_path / guardduty_key("123456789012", "us-west-2", when, "b2")
-    broken.write_bytes(gzip.compress(b"{}\n" * 100)[:20])  # truncated upload
+    broken.write_bytes(
+        gzip.compress(b"{}\n" * 100)[:8]
+    )  # upload truncated in the gzip header: nothing to read
 
     df = read_guardduty_export(tmp_path)
 
@@ -404,7 +400,7 @@ def test_export_reader_on_s3_lists_only_the_named_accounts_and_regions() -> None
         s3.put_object(
             Bucket="gd-export",
             Key="org/" + guardduty_key("222222222222", "eu-west-1", when, "d"),
-            Body=gzip.compress(b"{}\n" * 50)[:15],
+            Body=gzip.compress(b"{}\n" * 50)[:8],  # truncated in the gzip header
         )
         connection = Connection(session, retry_config())
 

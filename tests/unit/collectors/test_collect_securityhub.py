@@ -1,12 +1,12 @@
 """Security Hub collector: findings through moto (which implements GetFindings and BatchImportFindings),
-standards and controls through botocore's Stubber (moto does not implement them), on real ASFF records."""
+standards and controls through botocore's Stubber (moto does not implement them), on real ASFF records
+(tests/data/real/securityhub)."""
 
 from __future__ import annotations
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from conftest import shared_data_dir
 from data.aws import securityhub as data
 from moto import mock_aws
 
@@ -18,11 +18,6 @@ from orginsight.collectors.securityhub import asff_filters, collect_securityhub,
 REGION = "us-east-1"
 ADMIN = "123456789012"  # moto's default account
 MEMBERS = ["222222222222", "333333333333"]
-
-
-@pytest.fixture(autouse=True)
-def _real_data() -> None:
-    shared_data_dir("securityhub")
 
 
 @pytest.fixture

@@ -19,8 +19,13 @@ ACCOUNTS = ["111122223333", "444455556666"]
 def record(account: str, when: datetime, name: str = "ListBuckets", **extra) -> dict:
     return {
         "eventVersion": "1.09",
-        "userIdentity": {"type": "IAMUser", "arn": f"arn:aws:iam::{account}:user/alice", "accountId": account,
-                         "accessKeyId": "AKIAEXAMPLE000000001", "userName": "alice"},
+        "userIdentity": {
+            "type": "IAMUser",
+            "arn": f"arn:aws:iam::{account}:user/alice",
+            "accountId": account,
+            "accessKeyId": "AKIAEXAMPLE000000001",
+            "userName": "alice",
+        },
         "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": "s3.amazonaws.com",
         "eventName": name,
@@ -63,7 +68,8 @@ def month_lake(tmp_path_factory):
 
 def test_counts_and_partition_columns(month_lake):
     df = Lake.local(month_lake).sql(
-        "SELECT account, region, count(*) n, min(timestamp) first FROM cloudtrail GROUP BY 1, 2 ORDER BY 1")
+        "SELECT account, region, count(*) n, min(timestamp) first FROM cloudtrail GROUP BY 1, 2 ORDER BY 1"
+    )
     assert df["n"].tolist() == [180, 180]
     assert df["region"].tolist() == ["eu-west-1"] * 2 and df["first"].tolist() == ["2024/06/01"] * 2
     assert df.attrs["stats"]["files_read"] == 120
@@ -73,8 +79,12 @@ def test_a_one_day_query_reads_a_thirtieth_of_the_files(month_lake):
     lake = Lake.local(month_lake)
     df = lake.sql("SELECT count(*) n FROM cloudtrail WHERE timestamp = '2024/06/10'")
     assert df["n"][0] == 12 and df.attrs["stats"]["files_read"] == 4
-    df = lake.sql("SELECT count(*) n FROM cloudtrail WHERE account = :a AND eventtime BETWEEN :s AND :e",
-                  a=ACCOUNTS[0], s="2024-06-10T00:00:00Z", e="2024-06-10T23:59:59Z")
+    df = lake.sql(
+        "SELECT count(*) n FROM cloudtrail WHERE account = :a AND eventtime BETWEEN :s AND :e",
+        a=ACCOUNTS[0],
+        s="2024-06-10T00:00:00Z",
+        e="2024-06-10T23:59:59Z",
+    )
     assert df["n"][0] == 6
     # The day's folder and a day of slack each side, one account: six files listed; the slack
     # days' four hold only their own days' records (known from the check), so two are read.
@@ -85,11 +95,15 @@ def test_partition_only_conditions_are_decided_once_per_partition_and_leave_the_
     # Neither day range nor account list: conditions the planner cannot read, decided on the
     # partitions instead of on every file, with DuckDB's semantics, then taken out of the SQL run.
     lake = Lake.local(month_lake)
-    sql = ("SELECT account, count(*) AS n, min(\"timestamp\") AS first, max(\"timestamp\") AS last FROM cloudtrail "
-           "WHERE substr(\"timestamp\", 9, 2) IN ('05', '17') AND (account LIKE '1%' OR region = 'nowhere') "
-           "AND eventname = 'ListBuckets' GROUP BY 1")
+    sql = (
+        'SELECT account, count(*) AS n, min("timestamp") AS first, max("timestamp") AS last FROM cloudtrail '
+        "WHERE substr(\"timestamp\", 9, 2) IN ('05', '17') AND (account LIKE '1%' OR region = 'nowhere') "
+        "AND eventname = 'ListBuckets' GROUP BY 1"
+    )
     df = lake.sql(sql)
-    assert df.to_dict("records") == [{"account": ACCOUNTS[0], "n": 12, "first": "2024/06/05", "last": "2024/06/17"}]
+    assert df.to_dict("records") == [
+        {"account": ACCOUNTS[0], "n": 12, "first": "2024/06/05", "last": "2024/06/17"}
+    ]
     stats = df.attrs["stats"]
     assert stats["files_read"] == 4
     assert "substr" not in stats["sql"].lower() and "like" not in stats["sql"].lower()
@@ -97,7 +111,8 @@ def test_partition_only_conditions_are_decided_once_per_partition_and_leave_the_
     # A join keeps its conditions as written: dropping one could change an outer join.
     joined = lake.sql(
         "SELECT count(*) AS n FROM cloudtrail AS a LEFT JOIN cloudtrail AS b ON a.eventid = b.eventid "
-        "AND b.account = a.account WHERE a.\"timestamp\" = '2024/06/05' AND b.\"timestamp\" = '2024/06/05'")
+        "AND b.account = a.account WHERE a.\"timestamp\" = '2024/06/05' AND b.\"timestamp\" = '2024/06/05'"
+    )
     assert joined["n"][0] == 12 and joined.attrs["stats"]["sql"].count("2024/06/05") == 2
 
 
@@ -108,21 +123,39 @@ def test_files_are_skipped_by_event_time_only_when_none_of_their_records_can_mat
     # Delivered the next day: one file holds a late record of the day, one only the next day's,
     # one a record without eventTime (some public datasets strip it), which is never skipped.
     late = record(account, day + timedelta(hours=23, minutes=59), name="GetObject")
-    write(tmp_path, account, day + timedelta(days=1, minutes=5), [late, record(account, day + timedelta(days=1))])
-    write(tmp_path, account, day + timedelta(days=1, hours=6), [record(account, day + timedelta(days=1, hours=6))])
+    write(
+        tmp_path,
+        account,
+        day + timedelta(days=1, minutes=5),
+        [late, record(account, day + timedelta(days=1))],
+    )
+    write(
+        tmp_path,
+        account,
+        day + timedelta(days=1, hours=6),
+        [record(account, day + timedelta(days=1, hours=6))],
+    )
     timeless = record(account, day + timedelta(days=1, hours=7), name="PutObject")
     del timeless["eventTime"]
     write(tmp_path, account, day + timedelta(days=1, hours=7), [timeless])
-    sql = ("SELECT eventname, count(*) AS n FROM cloudtrail WHERE \"timestamp\" BETWEEN '2024/06/10' AND '2024/06/11' "
-           "AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) >= :since) "
-           "AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) < :until) GROUP BY 1 ORDER BY 1")
+    sql = (
+        "SELECT eventname, count(*) AS n FROM cloudtrail WHERE \"timestamp\" BETWEEN '2024/06/10' AND '2024/06/11' "
+        "AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) >= :since) "
+        "AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) < :until) GROUP BY 1 ORDER BY 1"
+    )
     df = Lake.local(tmp_path).sql(sql, since=day, until=day + timedelta(days=1))
-    assert dict(zip(df["eventname"], df["n"], strict=True)) == {"GetObject": 1, "ListBuckets": 1, "PutObject": 1}
+    assert dict(zip(df["eventname"], df["n"], strict=True)) == {
+        "GetObject": 1,
+        "ListBuckets": 1,
+        "PutObject": 1,
+    }
     assert df.attrs["stats"]["files_read"] == 3 and df.attrs["stats"]["files_skipped"] == 1
 
 
 def test_an_injection_string_stays_a_string(month_lake):
-    df = Lake.local(month_lake).sql("SELECT count(*) n FROM cloudtrail WHERE eventname = :n", n="x' OR '1'='1")
+    df = Lake.local(month_lake).sql(
+        "SELECT count(*) n FROM cloudtrail WHERE eventname = :n", n="x' OR '1'='1"
+    )
     assert df["n"][0] == 0
 
 
@@ -130,9 +163,16 @@ def test_struct_array_and_json_columns_have_athenas_shape(month_lake):
     df = Lake.local(month_lake).sql(
         "SELECT useridentity.accesskeyid AS k, resources[1].arn AS arn, "
         "json_extract_scalar(requestparameters, '$.bucketName') AS b, readonly, typeof(eventtime) AS t "
-        "FROM cloudtrail WHERE timestamp = '2024/06/01' LIMIT 1")
+        "FROM cloudtrail WHERE timestamp = '2024/06/01' LIMIT 1"
+    )
     row = df.iloc[0].to_dict()
-    assert row == {"k": "AKIAEXAMPLE000000001", "arn": "arn:aws:s3:::b1", "b": "b1", "readonly": "true", "t": "VARCHAR"}
+    assert row == {
+        "k": "AKIAEXAMPLE000000001",
+        "arn": "arn:aws:s3:::b1",
+        "b": "b1",
+        "readonly": "true",
+        "t": "VARCHAR",
+    }
 
 
 BAD_INPUTS = {
@@ -149,8 +189,13 @@ def test_bad_files_are_named_and_every_good_record_still_counts(tmp_path, case):
     when = datetime(2024, 6, 1, 12)
     good = gzip.compress(json.dumps({"Records": [record(ACCOUNTS[0], when)] * 4}).encode())
     write(tmp_path, ACCOUNTS[0], when, None, raw=good, suffix="A" * 16)
-    write(tmp_path, ACCOUNTS[1], when, [record(ACCOUNTS[1], when), {"eventTime": "2024-06-01T12:00:00Z"}],
-          suffix="B" * 16)  # a record missing most fields still counts
+    write(
+        tmp_path,
+        ACCOUNTS[1],
+        when,
+        [record(ACCOUNTS[1], when), {"eventTime": "2024-06-01T12:00:00Z"}],
+        suffix="B" * 16,
+    )  # a record missing most fields still counts
     bad = write(tmp_path, ACCOUNTS[0], when, None, raw=BAD_INPUTS[case](good), suffix="C" * 16)
     with pytest.warns(UserWarning, match="unreadable"):
         df = Lake.local(tmp_path).sql("SELECT count(*) n FROM cloudtrail")
@@ -187,8 +232,10 @@ def test_a_file_past_duckdbs_default_object_size_is_read_whole(tmp_path):
 
 
 def test_queries_inside_the_loaded_window_read_memory_with_the_same_results(month_lake):
-    query = ("SELECT account, count(*) n FROM cloudtrail WHERE eventtime BETWEEN :s AND :e AND timestamp >= '2024/06/09' "
-             "GROUP BY 1 ORDER BY 1")
+    query = (
+        "SELECT account, count(*) n FROM cloudtrail WHERE eventtime BETWEEN :s AND :e AND timestamp >= '2024/06/09' "
+        "GROUP BY 1 ORDER BY 1"
+    )
     window = {"s": "2024-06-10T00:00:00Z", "e": "2024-06-12T00:00:00Z"}
     lake = Lake.local(month_lake)
     from_files = lake.sql(query, **window)
@@ -229,11 +276,16 @@ def test_file_verdicts_are_kept_per_day_folder_and_read_only_for_the_folders_sca
     start = datetime(2024, 6, 1, 12)
     for d in range(3):
         for account in ACCOUNTS:
-            write(tmp_path, account, start + timedelta(days=d), [record(account, start + timedelta(days=d))] * 2)
+            write(
+                tmp_path, account, start + timedelta(days=d), [record(account, start + timedelta(days=d))] * 2
+            )
     Lake.local(tmp_path).sql("SELECT count(*) n FROM cloudtrail")
-    shards = sorted(p.relative_to(tmp_path / CHECKS_DIR).as_posix() for p in (tmp_path / CHECKS_DIR).rglob("*.json"))
-    assert len(shards) == 6 and all(s.endswith(("/2024/06/01.json", "/2024/06/02.json", "/2024/06/03.json"))
-                                    for s in shards)
+    shards = sorted(
+        p.relative_to(tmp_path / CHECKS_DIR).as_posix() for p in (tmp_path / CHECKS_DIR).rglob("*.json")
+    )
+    assert len(shards) == 6 and all(
+        s.endswith(("/2024/06/01.json", "/2024/06/02.json", "/2024/06/03.json")) for s in shards
+    )
 
     def no_check(self, batch, limit=None):
         raise AssertionError(f"file checked again: {batch}")

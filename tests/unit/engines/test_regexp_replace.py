@@ -107,6 +107,8 @@ def test_the_local_engine_applies_the_rewrite(tmp_path) -> None:
 
     (tmp_path / "AWSLogs").mkdir()
     lake = Lake.local(tmp_path)
-    got = lake.sql("SELECT regexp_replace('arn:aws:iam::111122223333:user/ci', "
-                   "'^arn:aws:iam::(\\d+):user/(.*)$', '$2@$1') AS who")
+    got = lake.sql(
+        "SELECT regexp_replace('arn:aws:iam::111122223333:user/ci', "
+        "'^arn:aws:iam::(\\d+):user/(.*)$', '$2@$1') AS who"
+    )
     assert got["who"].tolist() == ["ci@111122223333"]

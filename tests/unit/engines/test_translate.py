@@ -22,7 +22,10 @@ def test_values_are_bound_as_typed_literals_never_as_sql():
 
 
 def test_lists_expand_inside_in_and_an_empty_list_matches_nothing():
-    assert bound_sql("SELECT 1 FROM t WHERE a IN (:xs)", xs=["1", "2"]) == "SELECT 1 FROM t WHERE a IN ('1', '2')"
+    assert (
+        bound_sql("SELECT 1 FROM t WHERE a IN (:xs)", xs=["1", "2"])
+        == "SELECT 1 FROM t WHERE a IN ('1', '2')"
+    )
     assert bound_sql("SELECT 1 FROM t WHERE a IN (:xs)", xs=[]) == "SELECT 1 FROM t WHERE FALSE"
     assert bound_sql("SELECT cardinality(:xs)", xs=["a"]) == "SELECT CARDINALITY(ARRAY['a'])"
 
@@ -48,8 +51,10 @@ def pf(sql, **params):
 
 
 def test_partition_predicates_on_partition_columns():
-    f = pf("SELECT * FROM cloudtrail WHERE account = '111122223333' AND region IN ('eu-west-1', 'us-east-1') "
-           "AND timestamp BETWEEN '2024/06/01' AND '2024/06/03'")
+    f = pf(
+        "SELECT * FROM cloudtrail WHERE account = '111122223333' AND region IN ('eu-west-1', 'us-east-1') "
+        "AND timestamp BETWEEN '2024/06/01' AND '2024/06/03'"
+    )
     assert f.accounts == {"111122223333"} and f.regions == {"eu-west-1", "us-east-1"}
     assert (f.first_day, f.last_day) == (date(2024, 6, 1), date(2024, 6, 3))
     assert f.has_partition_predicate
@@ -91,20 +96,26 @@ def test_partition_conjuncts_are_the_conditions_on_partition_columns_alone():
         "SELECT t.eventname FROM cloudtrail AS t WHERE t.\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03' "
         "AND (account = '1' OR region LIKE 'eu-%') AND t.eventname = 'x' AND (account = '1' OR eventname = 'y') "
         "AND region IN (SELECT region FROM regions) AND t.sourceipaddress NOT IN "
-        "(SELECT c.sourceipaddress FROM cloudtrail c JOIN other o ON c.eventid = o.id WHERE c.account = '2')")
+        "(SELECT c.sourceipaddress FROM cloudtrail c JOIN other o ON c.eventid = o.id WHERE c.account = '2')"
+    )
     outer, inner = translate.table_refs(tree)
     found = translate.partition_conjuncts(outer)
     assert [c.sql() for c in found] == [
-        "t.\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03'", "account = '1' OR region LIKE 'eu-%'"]
+        "t.\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03'",
+        "account = '1' OR region LIKE 'eu-%'",
+    ]
     assert translate.conjunction_sql(found) == (
-        "\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03' AND (account = '1' OR region LIKE 'eu-%')")
+        "\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03' AND (account = '1' OR region LIKE 'eu-%')"
+    )
     assert translate.partition_conjuncts(inner) == []  # joined: kept as written
     translate.drop_conjuncts(found)
     assert "BETWEEN" not in tree.sql() and "t.eventname = 'x'" in tree.sql()
 
 
 def test_cost_guard_adds_timestamp_predicates_and_names_full_scans():
-    tree = translate.parse("SELECT count(*) FROM cloudtrail WHERE eventtime BETWEEN '2024-06-10' AND '2024-06-11'")
+    tree = translate.parse(
+        "SELECT count(*) FROM cloudtrail WHERE eventtime BETWEEN '2024-06-10' AND '2024-06-11'"
+    )
     guarded, notes, unbounded = translate.add_timestamp_predicates(tree)
     assert "\"timestamp\" >= '2024/06/09' AND \"timestamp\" <= '2024/06/12'" in guarded.sql(dialect="athena")
     assert notes and not unbounded
@@ -113,8 +124,9 @@ def test_cost_guard_adds_timestamp_predicates_and_names_full_scans():
 
 
 def test_columns_used_limits_what_is_transformed():
-    cols = translate.columns_used(translate.parse(
-        "SELECT useridentity.arn, count(*) FROM cloudtrail WHERE eventname = 'X' GROUP BY 1"))
+    cols = translate.columns_used(
+        translate.parse("SELECT useridentity.arn, count(*) FROM cloudtrail WHERE eventname = 'X' GROUP BY 1")
+    )
     assert cols == {"useridentity": {("arn",)}, "eventname": None}
     assert translate.columns_used(translate.parse("SELECT * FROM cloudtrail")) is None
 
@@ -122,9 +134,18 @@ def test_columns_used_limits_what_is_transformed():
 def test_struct_paths_prune_the_transform():
     from orginsight.engines.schema import json_spec
 
-    cols = translate.columns_used(translate.parse(
-        "SELECT c.useridentity.sessioncontext.sessionissuer.arn, useridentity.type, tlsdetails FROM cloudtrail c"))
-    assert cols == {"useridentity": {("sessioncontext", "sessionissuer", "arn"), ("type",)}, "tlsdetails": None}
+    cols = translate.columns_used(
+        translate.parse(
+            "SELECT c.useridentity.sessioncontext.sessionissuer.arn, useridentity.type, tlsdetails FROM cloudtrail c"
+        )
+    )
+    assert cols == {
+        "useridentity": {("sessioncontext", "sessionissuer", "arn"), ("type",)},
+        "tlsdetails": None,
+    }
     (record,) = json_spec(cols)["Records"]
-    assert record["userIdentity"] == {"type": "VARCHAR", "sessionContext": {"sessionIssuer": {"arn": "VARCHAR"}}}
+    assert record["userIdentity"] == {
+        "type": "VARCHAR",
+        "sessionContext": {"sessionIssuer": {"arn": "VARCHAR"}},
+    }
     assert set(record["tlsDetails"]) == {"tlsVersion", "cipherSuite", "clientProvidedHostHeader"}

@@ -44,7 +44,12 @@ def test_each_aggregate_row_gives_one_row_per_distinct_resource() -> None:
     rows = parts["resources"].sort_values("principal").reset_index(drop=True)
     assert rows[["principal", "resource", "count", "api"]].to_dict("records") == [
         {"principal": "iam_user:a", "resource": "arn:aws:s3:::b1", "count": 3, "api": "s3:GetObject"},
-        {"principal": "iam_user:b", "resource": "arn:aws:iam::111111111111:role/R", "count": 1, "api": "s3:GetObject"},
+        {
+            "principal": "iam_user:b",
+            "resource": "arn:aws:iam::111111111111:role/R",
+            "count": 1,
+            "api": "s3:GetObject",
+        },
     ]
     assert "touched" not in rows and "touched" not in parts["activity"]
     assert len(parts["activity"]) == n and parts["baseline"].empty and parts["baseline_resources"].empty

@@ -445,14 +445,41 @@ def test_resources_come_from_the_events_list_else_from_request_parameters(tmp_pa
     key_arn = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     recs = [
         # CloudTrail lists the key: the alias the request named is the same key, not another resource.
-        _event("kms-1", _t(20, 9), who, A, "kms.amazonaws.com", "GenerateDataKey", "203.0.113.9", "aws-cli/2",
-               request={"keyId": "alias/aws/ssm"},
-               resources=[{"ARN": key_arn, "accountId": A, "type": "AWS::KMS::Key"}]),
+        _event(
+            "kms-1",
+            _t(20, 9),
+            who,
+            A,
+            "kms.amazonaws.com",
+            "GenerateDataKey",
+            "203.0.113.9",
+            "aws-cli/2",
+            request={"keyId": "alias/aws/ssm"},
+            resources=[{"ARN": key_arn, "accountId": A, "type": "AWS::KMS::Key"}],
+        ),
         # No resources listed: the request's secretId and instanceId name them.
-        _event("sm-1", _t(20, 9, 5), who, A, "secretsmanager.amazonaws.com", "GetSecretValue", "203.0.113.9",
-               "aws-cli/2", request={"secretId": "prod/db"}),
-        _event("ec2-1", _t(20, 9, 10), who, A, "ec2.amazonaws.com", "GetConsoleOutput", "203.0.113.9",
-               "aws-cli/2", request={"instanceId": "i-0abc"}),
+        _event(
+            "sm-1",
+            _t(20, 9, 5),
+            who,
+            A,
+            "secretsmanager.amazonaws.com",
+            "GetSecretValue",
+            "203.0.113.9",
+            "aws-cli/2",
+            request={"secretId": "prod/db"},
+        ),
+        _event(
+            "ec2-1",
+            _t(20, 9, 10),
+            who,
+            A,
+            "ec2.amazonaws.com",
+            "GetConsoleOutput",
+            "203.0.113.9",
+            "aws-cli/2",
+            request={"instanceId": "i-0abc"},
+        ),
     ]
     src = tmp_path / "trail.json"
     src.write_text(json.dumps({"Records": recs}))
