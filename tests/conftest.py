@@ -18,6 +18,7 @@ import json
 import os
 import re
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,24 @@ def read_records(path: Path) -> list[dict]:
     """The records of a ``{"Records": [...]}`` file (.json or .json.gz) or a folder of them, in file order."""
     files = sorted([*path.glob("*.json"), *path.glob("*.json.gz")]) if path.is_dir() else [path]
     return [r for f in files for r in json.loads(read_text(f))["Records"]]
+
+
+def write_trail_file(
+    root: Path,
+    records: list[dict],
+    account: str = "111122223333",
+    region: str = "us-east-1",
+    when: datetime = datetime(2024, 5, 1, 12),
+    org_id: str = "o-abcdefghij",
+) -> Path:
+    """One gzip ``{"Records": [...]}`` log file at its CloudTrail key in the lake at ``root``."""
+    from orginsight.layout import cloudtrail_key
+
+    key = root / cloudtrail_key(account, region, when, org_id)
+    key.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(key, "wt") as fh:
+        json.dump({"Records": records}, fh)
+    return key
 
 
 def count_source_records(path: Path) -> int:

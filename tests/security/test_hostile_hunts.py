@@ -9,17 +9,14 @@ so a refusal for any other reason fails the test.
 
 from __future__ import annotations
 
-import gzip
-import json
-from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import write_trail_file
 
 from orginsight import hunts
 from orginsight.errors import QueryError
 from orginsight.lake import Lake
-from orginsight.layout import cloudtrail_key
 
 HEADER = """-- ---
 -- name: {name}
@@ -54,8 +51,6 @@ def queries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture()
 def lake(tmp_path: Path) -> Lake:
     root = tmp_path / "lake"
-    key = root / cloudtrail_key("111122223333", "us-east-1", datetime(2024, 5, 1, 12), "o-abcdefghij")
-    key.parent.mkdir(parents=True)
     record = {
         "eventTime": "2024-05-01T12:00:00Z",
         "eventID": "e-1",
@@ -63,8 +58,7 @@ def lake(tmp_path: Path) -> Lake:
         "recipientAccountId": "111122223333",
         "awsRegion": "us-east-1",
     }
-    with gzip.open(key, "wt") as fh:
-        json.dump({"Records": [record]}, fh)
+    write_trail_file(root, [record])
     return Lake.local(root)
 
 

@@ -8,18 +8,17 @@ converted rule's SQL parses back as exactly one SELECT whose condition holds no 
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import write_trail_file
 from sqlglot import exp
 
 from orginsight import sigma
 from orginsight.engines import translate
 from orginsight.lake import Lake
-from orginsight.layout import cloudtrail_key
 
 RULE = """title: Shared rule
 id: 5b1f2a8c-1f0b-4b7e-9a57-3d3d3f6d2a11
@@ -53,8 +52,6 @@ def one_select(sql: str) -> exp.Select:
 @pytest.fixture()
 def lake(tmp_path: Path) -> Lake:
     root = tmp_path / "lake"
-    key = root / cloudtrail_key("111122223333", "us-east-1", datetime(2024, 5, 1, 12), "o-abcdefghij")
-    key.parent.mkdir(parents=True)
     base = {
         "eventVersion": "1.08",
         "eventTime": "2024-05-01T12:00:00Z",
@@ -68,8 +65,7 @@ def lake(tmp_path: Path) -> Lake:
         {**base, "eventID": "has-key", "requestParameters": {KEY: "x"}},
         {**base, "eventID": "other", "requestParameters": {"a": "x"}},
     ]
-    with gzip.open(key, "wt") as fh:
-        json.dump({"Records": records}, fh)
+    write_trail_file(root, records)
     return Lake.local(root)
 
 

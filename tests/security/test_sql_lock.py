@@ -8,19 +8,17 @@ refusal came from anything but the lock.
 
 from __future__ import annotations
 
-import gzip
 import json
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlglot
+from conftest import write_trail_file
 
 from orginsight.engines import translate
 from orginsight.engines.local import LocalEngine, ensure_one_select
 from orginsight.errors import QueryError
 from orginsight.lake import Lake
-from orginsight.layout import cloudtrail_key
 
 RECORD = {
     "eventVersion": "1.08",
@@ -38,10 +36,7 @@ RECORD = {
 def lake_dir(tmp_path: Path) -> Path:
     """A one-file lake in ``tmp_path/lake``; ``tmp_path`` itself is outside it."""
     root = tmp_path / "lake"
-    key = root / cloudtrail_key("111122223333", "us-east-1", datetime(2024, 5, 1, 12), "o-abcdefghij")
-    key.parent.mkdir(parents=True)
-    with gzip.open(key, "wt") as fh:
-        json.dump({"Records": [RECORD]}, fh)
+    write_trail_file(root, [RECORD])
     return root
 
 
