@@ -39,9 +39,14 @@ def test_classify(error: Exception, status: Status) -> None:
 def test_fan_out_isolates_failures_and_keeps_order() -> None:
     targets = [Target(f"{i:012d}", r) for i in range(5) for r in ("us-east-1", "eu-west-1")]
     threads = set()
+    # The first two targets wait for each other: they can only both pass on two threads at once. (Counting
+    # threads alone was flaky on a loaded machine, where one worker could take every instant step.)
+    together = threading.Barrier(2, timeout=30)
 
     def step(t: Target) -> str:
         threads.add(threading.get_ident())
+        if t in targets[:2]:
+            together.wait()
         if t.account == "000000000003" and t.region == "eu-west-1":
             raise client_error("AccessDenied", "denied in this one")
         return f"{t.account}/{t.region}"
