@@ -55,6 +55,7 @@ from orginsight.errors import OrgInsightError, ParameterError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from jsonschema import ValidationError
     from sqlglot import exp
 
     from orginsight.lake import Lake
@@ -86,6 +87,9 @@ TACTICS = (
 """ATT&CK tactics (kebab-case, as folder names), plus ``investigation`` for indicator pivots."""
 
 HEADER_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "orginsight hunt header",
+    "description": "The YAML header of a queries/<tactic>/<name>.sql file.",
     "type": "object",
     "required": ["name", "title", "description", "mitre", "severity", "tables"],
     "additionalProperties": False,
@@ -112,7 +116,7 @@ HEADER_SCHEMA: dict[str, Any] = {
         },
     },
 }
-"""The header's schema, in JSON Schema's vocabulary (the subset :func:`validate` checks)."""
+"""The header's JSON Schema (draft 2020-12), checked by :func:`validate` with the ``jsonschema`` library."""
 
 
 @dataclass(frozen=True)
@@ -206,57 +210,59 @@ def split_header(text: str, source: str = "<string>") -> tuple[dict[str, Any], s
     return meta if isinstance(meta, dict) else {"__not_a_mapping__": meta}, sql
 
 
-_SEQUENCE = (list, tuple)
-"""Captured before ``list`` is re-bound at the end of this module (the public ``hunts.list()``)."""
-
-_JSON_TYPES = {
-    "object": dict,
-    "array": _SEQUENCE,
-    "string": str,
-    "integer": int,
-    "number": (int, float),
-    "boolean": bool,
-    "null": type(None),
-}
-
-
 def validate(value: Any, schema: Mapping[str, Any] = HEADER_SCHEMA, where: str = "header") -> list[str]:
-    """Errors of ``value`` against a JSON-Schema subset (type, required, enum, pattern, lengths, items,
-    properties, additionalProperties); an empty list means valid."""
-    errors: list[str] = []
-    kind = schema.get("type")
-    if (
-        kind
-        and not isinstance(value, _JSON_TYPES[kind])
-        or (kind in {"integer", "number"} and isinstance(value, bool))
-    ):
-        return [f"{where}: expected {kind}, got {type(value).__name__} {value!r}"]
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{where}: {value!r} is not one of {', '.join(map(str, schema['enum']))}")
-    if isinstance(value, str):
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            errors.append(f"{where}: {value!r} does not match {schema['pattern']}")
-        if len(value) < schema.get("minLength", 0):
-            errors.append(f"{where}: shorter than {schema['minLength']} characters")
-    if isinstance(value, _SEQUENCE):
-        if len(value) < schema.get("minItems", 0):
-            errors.append(f"{where}: needs at least {schema['minItems']} item(s)")
-        for i, item in enumerate(value):
-            errors += validate(item, schema.get("items", {}), f"{where}[{i}]")
-    if isinstance(value, dict):
-        props = schema.get("properties", {})
-        for key in schema.get("required", []):
-            if key not in value:
-                errors.append(f"{where}: missing required key '{key}'")
-        extra = schema.get("additionalProperties", True)
-        for key, item in value.items():
-            if key in props:
-                errors += validate(item, props[key], f"{where}.{key}")
-            elif extra is False:
-                errors.append(f"{where}: unknown key '{key}' (allowed: {', '.join(props)})")
-            elif isinstance(extra, dict):
-                errors += validate(item, extra, f"{where}.{key}")
-    return errors
+    """Errors of ``value`` against ``schema`` (JSON Schema draft 2020-12, checked by ``jsonschema``), one
+    line each, prefixed by where the error is (``header.parameters.n.type: ...``); empty means valid.
+
+    Every error is reported, not only the first, so a hunt author fixes a header in one pass.
+    """
+    from jsonschema import Draft202012Validator
+
+    errors = Draft202012Validator(schema).iter_errors(value)
+    return [*dict.fromkeys(line for error in errors for line in _error_lines(error, where))]
+
+
+def _error_lines(error: ValidationError, where: str) -> list[str]:
+    """One ``jsonschema`` error in a hunt author's words, for the keywords ``HEADER_SCHEMA`` uses.
+
+    ``required`` and ``additionalProperties: false`` name each key concerned (``jsonschema`` reports
+    one error per missing key, hence :func:`validate` drops repeated lines); any other keyword keeps
+    ``jsonschema``'s own message.
+    """
+    at = _path_text(where, error.absolute_path)
+    instance, rule = error.instance, error.validator_value
+    match error.validator:
+        case "type":
+            return [f"{at}: expected {rule}, got {type(instance).__name__} {instance!r}"]
+        case "required":
+            return [f"{at}: missing required key '{key}'" for key in rule if key not in instance]
+        case "additionalProperties" if rule is False:
+            allowed = error.schema.get("properties", {})
+            return [
+                f"{at}: unknown key '{key}' (allowed: {', '.join(allowed)})"
+                for key in instance
+                if key not in allowed
+            ]
+        case "enum":
+            return [f"{at}: {instance!r} is not one of {', '.join(map(str, rule))}"]
+        case "pattern":
+            return [f"{at}: {instance!r} does not match {rule}"]
+        case "minLength":
+            return [f"{at}: shorter than {rule} characters"]
+        case "minItems":
+            return [f"{at}: needs at least {rule} item(s)"]
+    return [f"{at}: {error.message}"]
+
+
+def _path_text(where: str, path: Iterable[Any]) -> str:
+    """``header.parameters.n`` / ``header.mitre[0]``: the JSONPath of an error under ``where``.
+
+    Written here rather than ``ValidationError.json_path`` because YAML keys need not be strings
+    (``null:`` or ``1:`` in a shared hunt file); any key is shown as it is.
+    """
+    return where + "".join(
+        f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else f".{part}" for part in path
+    )
 
 
 def _check_default(p: Parameter, source: str) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,22 @@ def placeholder_values(overrides: Mapping[str, str] | None = None) -> dict[str, 
     return {**DEFAULT_PLACEHOLDERS, **(overrides or {})}
 
 
+def fill_like_pattern(pattern: str, values: Mapping[str, str]) -> str:
+    """A ``LIKE`` pattern's value with each placeholder in it replaced by its sample value.
+
+    ``'%BUCKET_NAME%'`` is one string literal of the parsed query, the placeholder sitting among
+    wildcards: this edits that literal's value, never the query's text, and :func:`adapt` puts the
+    result back as a new literal node that the generator quotes. One pass over the pattern (longest
+    placeholder first), so a value is not searched again for placeholders: an ARN given for
+    ``SUSPECTED_PRINCIPAL`` keeps its account id even when that id is a placeholder (``111122223333``).
+    """
+    keys = sorted((key for key in values if key), key=len, reverse=True)
+    if not keys:
+        return pattern
+    placeholder = re.compile("|".join(re.escape(key) for key in keys))
+    return placeholder.sub(lambda m: values[m.group(0)], pattern)
+
+
 def statement_kind(sql: str) -> str:
     """``query``, ``ddl`` or ``dml`` (or ``unknown``) for one statement.
 
@@ -154,10 +171,9 @@ def adapt(sql: str, placeholders: Mapping[str, str] | None = None) -> str:
             text = node.this
             if text in values:
                 return exp.Literal.string(values[text])
-            for key, value in values.items():
-                if "%" in text and key in text:
-                    text = text.replace(key, value)
-            return exp.Literal.string(text) if text != node.this else node
+            if "%" in text:
+                filled = fill_like_pattern(text, values)
+                return exp.Literal.string(filled) if filled != text else node
         return node
 
     return tree.transform(rewrite).sql(dialect="athena")

@@ -13,7 +13,6 @@ are still built.
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import os
 from collections.abc import Callable
@@ -26,6 +25,7 @@ import pandas as pd
 
 from orginsight import posture
 from orginsight.errors import LakeError, OrgInsightError
+from orginsight.pages import Cell, Row, Table, plotly_fragment, plotly_library, render
 
 REPORT_NAME = "posture-report.html"
 CHART_DIR = "charts"
@@ -411,19 +411,6 @@ def _membership_history(review: PostureReview) -> None:
 # Rendering
 
 
-CSS = """
-body{font-family:Inter,'Segoe UI',Helvetica,Arial,sans-serif;color:#1c2833;margin:0;background:#f4f6f7}
-header{background:#1f4e79;color:white;padding:24px 40px}header h1{margin:0 0 6px 0;font-size:26px}
-main{max-width:1280px;margin:0 auto;padding:24px 40px}
-section{background:white;border-radius:8px;padding:18px 24px;margin:18px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-h2{font-size:19px;margin-top:0;color:#1f4e79}
-.cards{display:flex;flex-wrap:wrap;gap:12px}.card{flex:1 1 150px;background:#eaf2f8;border-radius:6px;padding:12px}
-.card .v{font-size:24px;font-weight:600}.card .k{font-size:12px;color:#566573}
-table{border-collapse:collapse;font-size:12px;width:100%}th,td{border-bottom:1px solid #e5e8e8;padding:4px 8px;text-align:left}
-th{background:#f2f4f4}ul.changes li{margin:4px 0}.notes{color:#7b241c;font-size:12px}
-.figure{margin:10px 0 24px 0}
-"""
-
 SECTIONS: list[tuple[str, list[str], list[tuple[str, str]]]] = [
     (
         "Findings",
@@ -469,60 +456,65 @@ NUMBER_LABELS = {
 }
 
 
-def _table(df: pd.DataFrame, max_rows: int = 25) -> str:
-    shown = df.head(max_rows).copy()
-    for c in shown.columns:
-        if pd.api.types.is_float_dtype(shown[c]):
-            shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:,.3g}")
-    more = f"<p>... {len(df) - max_rows} more rows</p>" if len(df) > max_rows else ""
-    return shown.to_html(index=False, border=0, na_rep="", escape=True) + more
+def _column_texts(column: pd.Series) -> list[str]:
+    """The cells of one column as text, the way the report showed them when pandas wrote its tables:
+    missing values empty, a column of whole days as dates, floats to three significant digits."""
+    if pd.api.types.is_float_dtype(column):
+        return ["" if pd.isna(v) else f"{v:,.3g}" for v in column]
+    if pd.api.types.is_datetime64_any_dtype(column):
+        days = column.dt.tz is None and bool((column.dropna() == column.dropna().dt.normalize()).all())
+        return ["" if pd.isna(v) else f"{v:%Y-%m-%d}" if days else str(v) for v in column]
+    return ["" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v) for v in column]
+
+
+def table_view(df: pd.DataFrame, max_rows: int = 25) -> Table:
+    """The first ``max_rows`` rows of ``df``, every column, as the templates draw a table."""
+    shown = df.head(max_rows)
+    columns = [_column_texts(shown[c]) for c in shown.columns]
+    rows = tuple(Row(cells=tuple(Cell(text=col[i]) for col in columns)) for i in range(len(shown)))
+    more = f"... {len(df) - max_rows} more rows" if len(df) > max_rows else None
+    return Table(headers=tuple(str(c) for c in df.columns), rows=rows, note=more)
 
 
 def render_html(review: PostureReview) -> str:
     """The report as one HTML string: plotly.js inlined once, CSS inline, no external reference."""
-    from plotly.offline import get_plotlyjs
-
     tables = dict(review.frames)
     if "cloudtrail_gaps" in tables:
         tables["cloudtrail_gaps_flagged"] = tables["cloudtrail_gaps"][tables["cloudtrail_gaps"]["flagged"]]
-    cards = "".join(
-        f'<div class="card"><div class="v">{html.escape(fmt.format(review.numbers[k]))}</div>'
-        f'<div class="k">{html.escape(label)}</div></div>'
+    cards = [
+        (fmt.format(review.numbers[k]), label)
         for k, (label, fmt) in NUMBER_LABELS.items()
         if k in review.numbers
-    )
-    changes = "".join(f"<li>{html.escape(c)}</li>" for c in review.changes) or "<li>No notable change.</li>"
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in review.notes)
-    body = [
-        "<section><h2>Executive summary</h2>",
-        f"<div class='cards'>{cards}</div>",
-        f"<h3>What changed</h3><ul class='changes'>{changes}</ul>",
-        f"<ul class='notes'>{notes}</ul>" if notes else "",
-        "</section>",
     ]
     config = {"displaylogo": False, "responsive": True}
+    sections = []
     for title, figs, tabs in SECTIONS:
-        parts = [
-            f'<div class="figure">{review.figures[f].to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{f}", config=config)}</div>'
-            for f in figs
-            if f in review.figures
-        ]
-        parts += [
-            f"<h3>{html.escape(label)}</h3>{_table(tables[name])}"
-            for name, label in tabs
-            if name in tables and isinstance(tables[name], pd.DataFrame) and len(tables[name])
-        ]
-        if parts:
-            body.append(f"<section><h2>{html.escape(title)}</h2>{''.join(parts)}</section>")
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>Security posture review {review.start:%Y-%m-%d} to {review.end:%Y-%m-%d}</title>"
-        f"<style>{CSS}</style><script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
-        f"<header><h1>Security posture review</h1><div>{review.start:%Y-%m-%d} to {review.end:%Y-%m-%d} · "
-        f"lake {html.escape(str(review.lake))} · generated {generated}</div></header>"
-        f"<main>{''.join(body)}</main></body></html>"
+        section = {
+            "title": title,
+            "figures": [
+                plotly_fragment(review.figures[f], include_plotlyjs=False, div_id=f"fig-{f}", config=config)
+                for f in figs
+                if f in review.figures
+            ],
+            "tables": [
+                (label, table_view(tables[name]))
+                for name, label in tabs
+                if name in tables and isinstance(tables[name], pd.DataFrame) and len(tables[name])
+            ],
+        }
+        if section["figures"] or section["tables"]:
+            sections.append(section)
+    return render(
+        "report.html.j2",
+        start=f"{review.start:%Y-%m-%d}",
+        end=f"{review.end:%Y-%m-%d}",
+        lake=str(review.lake),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        plotlyjs=plotly_library(),
+        cards=cards,
+        changes=review.changes,
+        notes=review.notes,
+        sections=sections,
     )
 
 

@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pandas as pd
+from sqlglot import exp
 
 from orginsight.errors import LakeError, ParameterError
 
@@ -686,14 +687,15 @@ def create_local_view(
     The view reads exactly the manifest-listed files, keeps ``record_value`` URL-encoded as
     Athena does, so a query gives the same answer in both places. Returns the problems met.
     """
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ParameterError(f"view name must be an identifier, got {name!r}")
     days = list(iter_export_days(root, since=since))
     problems = [p for d in days for p in d.problems]
     selects = []
-    cols = {c: "VARCHAR" for c in EXPORT_COLUMNS} | {"metric_value": "BIGINT"}
     for fmt in ("csv", "parquet"):
         for header in (True, False):
             files = [
-                (str(f), d.dt)
+                str(f)
                 for d in days
                 if d.report_format.lower() == fmt
                 for f in d.files
@@ -701,37 +703,62 @@ def create_local_view(
             ]
             if not files or (fmt == "parquet" and not header):
                 continue
-            file_list = "[" + ", ".join(_sql_string(f) for f, _ in files) + "]"
-            # dt comes from the dt=YYYY-MM-DD folder, as Athena's partition does.
-            hive = "hive_partitioning=true, hive_types={'dt': 'VARCHAR'}"
-            if fmt == "parquet":
-                src = f"read_parquet({file_list}, {hive})"
-            else:
-                col_sql = "{" + ", ".join(f"{_sql_string(c)}: '{t}'" for c, t in cols.items()) + "}"
-                src = (
-                    f"read_csv({file_list}, columns={col_sql}, header={str(header).lower()}, "
-                    f"auto_detect=false, {hive})"
-                )
-            selects.append(f"SELECT {', '.join(EXPORT_COLUMNS)}, dt FROM {src}")
-    if not selects:
-        body = (
-            "SELECT "
-            + ", ".join(
-                f"CAST(NULL AS {'BIGINT' if c == 'metric_value' else 'VARCHAR'}) AS {c}"
-                for c in (*EXPORT_COLUMNS, "dt")
-            )
-            + " WHERE false"
-        )
-    else:
-        body = " UNION ALL ".join(selects)
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise ParameterError(f"view name must be an identifier, got {name!r}")
-    con.execute(f"CREATE OR REPLACE VIEW {name} AS {body}")
+            reader = _export_reader(fmt, files, header)
+            selects.append(exp.select(*EXPORT_COLUMNS, "dt").from_(exp.Table(this=reader)))
+    body = _union_all(selects) if selects else _empty_export()
+    view = exp.Create(
+        this=exp.Table(this=exp.to_identifier(name)), kind="VIEW", replace=True, expression=body
+    )
+    con.execute(view.sql(dialect="duckdb"))
     return problems
 
 
-def _sql_string(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
+_EXPORT_TYPES = {c: "BIGINT" if c == "metric_value" else "VARCHAR" for c in EXPORT_COLUMNS}
+"""DuckDB type of each export column, as the Athena table declares it."""
+
+
+def _export_reader(fmt: str, files: list[str], header: bool) -> exp.Expression:
+    """``read_csv([...], columns=..., header=...)`` or ``read_parquet([...])`` over one kind of export file.
+
+    Built as a tree (file paths become string literals the generator quotes) because a DuckDB
+    view cannot hold bound parameters. ``dt`` comes from the ``dt=YYYY-MM-DD`` folder, as Athena's
+    partition does.
+    """
+    options: dict[str, exp.Expression] = {}
+    if fmt == "csv":
+        options = {
+            "columns": _struct(_EXPORT_TYPES),
+            "header": exp.Boolean(this=header),
+            "auto_detect": exp.false(),
+        }
+    options |= {"hive_partitioning": exp.true(), "hive_types": _struct({"dt": "VARCHAR"})}
+    paths = exp.Array(expressions=[exp.Literal.string(f) for f in files])
+    named = [exp.EQ(this=exp.column(key), expression=value) for key, value in options.items()]
+    return exp.func(f"read_{fmt}", paths, *named, dialect="duckdb")
+
+
+def _struct(fields: Mapping[str, str]) -> exp.Struct:
+    """A DuckDB struct literal ``{'key': 'value', ...}`` of string values."""
+    return exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(key), expression=exp.Literal.string(value))
+            for key, value in fields.items()
+        ]
+    )
+
+
+def _union_all(selects: list[exp.Select]) -> exp.Expression:
+    body: exp.Expression = selects[0]
+    for select in selects[1:]:
+        body = exp.union(body, select, distinct=False)
+    return body
+
+
+def _empty_export() -> exp.Select:
+    """The view's columns with no rows, for a lake holding no export yet."""
+    columns = {**_EXPORT_TYPES, "dt": "VARCHAR"}
+    nulls = [exp.cast(exp.null(), kind).as_(column) for column, kind in columns.items()]
+    return exp.select(*nulls).where(exp.false())
 
 
 def query_local(root: str | Path, athena_sql: str, **params: Any) -> pd.DataFrame:

@@ -190,6 +190,35 @@ def test_valid_header_has_no_errors() -> None:
     )
 
 
+def test_header_schema_is_a_valid_json_schema() -> None:
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(hunts.HEADER_SCHEMA)
+    assert hunts.HEADER_SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_every_schema_violation_is_reported_at_its_path() -> None:
+    header = {
+        "name": "ok",
+        "title": "Title",
+        "description": "A description long enough.",
+        "mitre": ["T1078", "TA0001", 7],
+        "severity": "low",
+        "tables": ["cloudtrail"],
+        "parameters": {"n": {"type": "number", "description": "abc"}},
+    }
+    assert hunts.validate(header) == [
+        "header.mitre[1]: 'TA0001' does not match ^T\\d{4}(\\.\\d{3})?$",
+        "header.mitre[2]: expected string, got int 7",
+        "header.parameters.n.type: 'number' is not one of timestamp, string, int, float, bool, list[string]",
+    ]
+
+
+def test_a_header_that_is_not_a_mapping_names_the_file() -> None:
+    with pytest.raises(HuntError, match=r"x\.sql: invalid header:\n  header: missing required key 'name'"):
+        hunts.parse("-- ---\n-- - just\n-- - a list\n-- ---\n" + BODY, Path("x.sql"))
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

@@ -43,6 +43,21 @@ def test_placeholders_are_replaced_also_inside_like_patterns() -> None:
     assert "LIKE '%user/eve%'" in sql
 
 
+def test_like_pattern_is_filled_in_one_pass_on_the_literal() -> None:
+    sql = qc.adapt(
+        "SELECT 1 FROM cloudtrail_logs WHERE userIdentity.arn LIKE '%SUSPECTED_PRINCIPAL%'",
+        {"SUSPECTED_PRINCIPAL": "arn:aws:iam::111122223333:user/o'brien"},
+    )
+    # the account id inside the given value is not itself a placeholder to fill, and the quote is escaped
+    assert "LIKE '%arn:aws:iam::111122223333:user/o''brien%'" in sql
+    assert (
+        qc.fill_like_pattern(
+            "%SUSPECT_PRINCIPAL%SUSPECTED_PRINCIPAL%", {"SUSPECT_PRINCIPAL": "a", "SUSPECTED_PRINCIPAL": "b"}
+        )
+        == "%a%b%"
+    )
+
+
 def test_statement_kinds() -> None:
     assert qc.statement_kind("SELECT 1") == "query"
     assert qc.statement_kind("CREATE TABLE t WITH (format = 'ORC') AS SELECT 1") == "ddl"

@@ -507,7 +507,7 @@ class LocalEngine:
             scan, scan_params = self._scan(columns, split)
             self.con.sql(scan, params=scan_params).create_view(view, replace=True)
             ref.replace(translate.renamed(ref, view))
-        sql = translate.to_sql(bound, "duckdb")
+        sql = translate.to_sql(bound, translate.LOCAL_DIALECT)
         ensure_one_select(self.con, sql)
         planned = time.perf_counter()
         try:

@@ -5,7 +5,9 @@ tree; parameters written ``:name`` are replaced in the tree by typed literal
 nodes (so a value is never parsed as SQL, and the generator escapes it); the
 predicates on ``account``, ``region``, ``timestamp`` and ``eventtime`` that
 apply to each reference of the ``cloudtrail`` table decide which files
-(locally) or partitions (on Athena) a query reads.
+(locally) or partitions (on Athena) a query reads. The tree is written out for
+the local engine in :class:`~orginsight.engines.dialect.LocalDuckDB`, sqlglot's
+DuckDB plus the Trino-to-DuckDB rewrites it lacks.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from orginsight.engines.dialect import LocalDuckDB
 from orginsight.engines.schema import COLUMNS, PARTITION_COLUMNS
 from orginsight.errors import ParameterError, QueryError
 
@@ -232,147 +235,18 @@ def bind(tree: exp.Expression, params: Mapping[str, Any]) -> exp.Expression:
     return tree
 
 
-def to_sql(tree: exp.Expression, dialect: str) -> str:
-    """The tree as ``dialect`` SQL. For DuckDB, Trino functions whose arguments DuckDB reads
-    differently are rewritten first (see :func:`duckdb_regexp_replace`)."""
-    if dialect == "duckdb":
-        tree = duckdb_regexp_replace(tree)
-    return tree.sql(dialect=dialect)
+ENGINE_DIALECTS: dict[str, type[sqlglot.Dialect]] = {"duckdb": LocalDuckDB}
+"""sqlglot dialects that write Athena trees for an engine in place of sqlglot's own of that name:
+DuckDB reads some Trino functions' arguments differently (see :mod:`orginsight.engines.dialect`)."""
+
+LOCAL_DIALECT = LocalDuckDB
+"""The dialect the local engine's DuckDB runs Athena queries in."""
 
 
-# --- regexp_replace: Trino's replacement strings in RE2 --------------------------------------------
-
-
-def capture_groups(pattern: str) -> list[str | None]:
-    """The capturing groups of a Java/RE2 regular expression, in order: each group's name or None.
-
-    Skips escapes (``\\(``), character classes (``[(]``), ``\\Q...\\E`` quotes and the
-    non-capturing ``(?:``, ``(?=``, ``(?<=``, ``(?i)`` ...; ``(?<name>`` and ``(?P<name>`` are named.
-    """
-    groups: list[str | None] = []
-    i, n, in_class = 0, len(pattern), False
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            if pattern.startswith("\\Q", i):
-                end = pattern.find("\\E", i + 2)
-                i = n if end < 0 else end + 2
-                continue
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if pattern.startswith("]", i + 1) or pattern.startswith("^]", i + 1):
-                i += 2 if pattern[i + 1] == "]" else 3  # a leading ']' is a literal inside the class
-                continue
-        elif c == "(":
-            named = re.match(r"\(\?P?<([A-Za-z][A-Za-z0-9_]*)>", pattern[i:])
-            if named:
-                groups.append(named.group(1))
-            elif not pattern.startswith("(?", i):
-                groups.append(None)
-        i += 1
-    return groups
-
-
-def re2_pattern(pattern: str) -> str:
-    """A Java pattern's named groups ``(?<name>...)`` in RE2's spelling ``(?P<name>...)``."""
-    return re.sub(r"(?<!\\)\(\?<([A-Za-z][A-Za-z0-9_]*)>", r"(?P<\1>", pattern)
-
-
-def trino_replacement_to_re2(replacement: str, groups: list[str | None] | None = None) -> str:
-    """Trino's ``regexp_replace`` replacement string as an RE2 rewrite string (DuckDB's ``regexp_replace``).
-
-    Trino (``JoniRegexpFunctions.appendReplacement``): ``$g`` is numbered group g, taking as many
-    digits as still name an existing group (``$12`` is group 12 when the pattern has 12 groups, else
-    group 1 then a ``2``); ``$0`` is the whole match; ``${name}`` a named group; a backslash makes the
-    next character literal (``\\$``, ``\\\\``). A ``$`` followed by anything else, a trailing ``$`` or
-    backslash, and an unknown group are errors, in Trino and here. RE2 knows ``\\0``..``\\9`` and
-    ``\\\\`` only, so literal backslashes are doubled and a group above 9 cannot be written.
-
-    ``groups`` are the pattern's capturing groups (:func:`capture_groups`), None when the pattern is
-    not a literal: then a group number is one digit, as it is for any pattern of fewer than ten groups,
-    and a group name cannot be resolved.
-    """
-    out: list[str] = []
-    i, n = 0, len(replacement)
-
-    def bad(why: str) -> QueryError:
-        return QueryError(f"regexp_replace replacement {replacement!r}: {why}")
-
-    while i < n:
-        c = replacement[i]
-        if c == "\\":
-            if i + 1 == n:
-                raise bad("a trailing backslash escapes nothing (Trino: illegal replacement sequence)")
-            literal_char = replacement[i + 1]
-            out.append("\\\\" if literal_char == "\\" else literal_char)
-            i += 2
-            continue
-        if c != "$":
-            out.append(c)
-            i += 1
-            continue
-        if i + 1 == n:
-            raise bad("'$' at the end names no group (Trino: illegal replacement sequence; write \\$)")
-        nxt = replacement[i + 1]
-        if nxt == "{":
-            end = replacement.find("}", i + 2)
-            name = replacement[i + 2 : end if end >= 0 else n]
-            if groups is None:
-                raise bad(f"the local engine resolves ${{{name}}} only when the pattern is a literal")
-            if end < 0 or name not in groups:
-                raise bad(f"unknown group {{{name}}}")
-            number = groups.index(name) + 1
-            i = end + 1
-        elif nxt.isdigit():
-            number, i = int(nxt), i + 2
-            if groups is not None:
-                if number > len(groups):
-                    raise bad(f"unknown group {number}: the pattern has {len(groups)}")
-                while i < n and replacement[i].isdigit() and number * 10 + int(replacement[i]) <= len(groups):
-                    number, i = number * 10 + int(replacement[i]), i + 1
-        else:
-            raise bad(
-                f"'$' must be followed by a group number or {{name}}, not {nxt!r} (write \\$ for a dollar)"
-            )
-        if number > 9:
-            raise bad(f"group {number}: DuckDB's regexp_replace can refer to groups 0 to 9 only")
-        out.append(f"\\{number}")
-    return "".join(out)
-
-
-def duckdb_regexp_replace(tree: exp.Expression) -> exp.Expression:
-    """The tree with each ``regexp_replace`` whose replacement is a string literal rewritten for DuckDB.
-
-    Trino replaces every match and writes groups ``$1``; sqlglot (30) already asks DuckDB for every
-    match (``'g'``) and fills in the two-argument form's empty replacement, but passes ``'$1'`` on, which
-    RE2 inserts literally. The replacement is rewritten by :func:`trino_replacement_to_re2` (and a
-    literal pattern's ``(?<name>`` by :func:`re2_pattern`). A replacement that is not a literal (a
-    column, a concatenation, Trino's lambda form) is left as it is: its ``$1`` cannot be rewritten
-    before the query runs, and DuckDB has no lambda form. The input tree is not modified.
-    """
-    calls = [
-        node
-        for node in tree.find_all(exp.RegexpReplace)
-        if isinstance(node.args.get("replacement"), exp.Literal) and node.args["replacement"].is_string
-    ]
-    if not calls:
-        return tree
-    tree = tree.copy()
-    for node in tree.find_all(exp.RegexpReplace):
-        replacement = node.args.get("replacement")
-        if not (isinstance(replacement, exp.Literal) and replacement.is_string):
-            continue
-        pattern = node.expression
-        groups = None
-        if isinstance(pattern, exp.Literal) and pattern.is_string:
-            groups = capture_groups(pattern.this)
-            node.set("expression", exp.Literal.string(re2_pattern(pattern.this)))
-        node.set("replacement", exp.Literal.string(trino_replacement_to_re2(replacement.this, groups)))
-    return tree
+def to_sql(tree: exp.Expression, dialect: str | type[sqlglot.Dialect]) -> str:
+    """The tree (read as Athena SQL) as ``dialect`` SQL; ``"duckdb"`` means :data:`LOCAL_DIALECT`."""
+    target = ENGINE_DIALECTS.get(dialect, dialect) if isinstance(dialect, str) else dialect
+    return tree.sql(dialect=target)
 
 
 # --- partition predicates -------------------------------------------------------------------------
@@ -555,7 +429,7 @@ def conjunction_sql(conjuncts: list[exp.Expression]) -> str:
     condition = exp.and_(*(c.copy() for c in conjuncts))
     for column in condition.find_all(exp.Column):
         column.set("table", None)
-    return to_sql(condition, "duckdb")
+    return to_sql(condition, LOCAL_DIALECT)
 
 
 def drop_conjuncts(conjuncts: list[exp.Expression]) -> None:

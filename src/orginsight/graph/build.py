@@ -24,7 +24,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from sqlglot import exp
 
+from orginsight.engines import translate
 from orginsight.engines.frames import query_frame, scratch_duckdb
 from orginsight.graph import entities as E
 from orginsight.timerange import delivery_days
@@ -154,12 +156,11 @@ FROM (
   WHERE "timestamp" BETWEEN :first_day AND :last_day
     AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) >= :since)
     AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) < :scope_end)
-    {{accounts}}
 ) AS e
 WHERE t >= :since AND t < :scope_end
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 """
-"""The one aggregate behind a graph; ``{accounts}`` becomes a partition predicate when asked.
+"""The one aggregate behind a graph (:func:`activity_query` adds a partition predicate on accounts when asked).
 
 The event-time predicates repeat the outer filter on ``t`` in a form the local engine reads to
 skip whole files (the next day's, read for late deliveries, hold mostly that day's records);
@@ -184,11 +185,24 @@ def activity_query(
         "first_day": first_day,
         "last_day": last_day,
     }
-    clause = ""
-    if accounts:
-        clause = "AND account IN (:accounts)"
-        params["accounts"] = list(accounts)
-    return ACTIVITY_SQL.replace("{accounts}", clause), params
+    if not accounts:
+        return ACTIVITY_SQL, params
+    params["accounts"] = list(accounts)
+    return with_account_filter(ACTIVITY_SQL), params
+
+
+def with_account_filter(sql: str) -> str:
+    """``sql`` with ``account IN (:accounts)`` ANDed to the WHERE of its ``cloudtrail`` scan.
+
+    Added on the parsed tree, next to the scan's own time predicates, where both engines read
+    partition predicates (the local engine skips other accounts' folders, Athena prunes).
+    """
+    tree = translate.parse(sql)
+    scan = next(t for t in tree.find_all(exp.Table) if t.name.lower() == "cloudtrail")
+    where = scan.find_ancestor(exp.Select).args["where"]
+    in_accounts = exp.column("account").isin(exp.Placeholder(this="accounts"))
+    where.set("this", exp.And(this=where.this, expression=in_accounts))  # a flat AND, as if written last
+    return tree.sql(dialect=translate.DIALECT)
 
 
 # --- the build -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from orginsight.engines import translate
+from orginsight.engines import dialect, translate
 from orginsight.errors import QueryError
 
 
@@ -65,10 +65,10 @@ def test_a_replacement_that_is_not_a_literal_is_left_alone() -> None:
 
 
 def test_a_pattern_that_is_not_a_literal_takes_one_digit_groups() -> None:
-    assert translate.trino_replacement_to_re2("$12", None) == "\\12"  # RE2: group 1, then "2"
+    assert dialect.trino_replacement_to_re2("$12", None) == "\\12"  # RE2: group 1, then "2"
     assert run_local("SELECT regexp_replace('ab', p, '<$1>') FROM (SELECT '(a)' AS p)") == "<a>b"
     with pytest.raises(QueryError, match="only when the pattern is a literal"):
-        translate.trino_replacement_to_re2("${name}", None)
+        dialect.trino_replacement_to_re2("${name}", None)
 
 
 @pytest.mark.parametrize(
@@ -83,22 +83,22 @@ def test_a_pattern_that_is_not_a_literal_takes_one_digit_groups() -> None:
 )
 def test_what_trino_refuses_is_refused(replacement: str, message: str) -> None:
     with pytest.raises(QueryError, match=message):
-        translate.trino_replacement_to_re2(replacement, [None])
+        dialect.trino_replacement_to_re2(replacement, [None])
 
 
 def test_groups_above_nine_cannot_be_written_for_duckdb() -> None:
     pattern = "".join(f"({c})" for c in "abcdefghijkl")
-    assert translate.capture_groups(pattern) == [None] * 12
+    assert dialect.capture_groups(pattern) == [None] * 12
     with pytest.raises(QueryError, match="groups 0 to 9"):
-        translate.trino_replacement_to_re2("$12", translate.capture_groups(pattern))
+        dialect.trino_replacement_to_re2("$12", dialect.capture_groups(pattern))
     # With eleven groups, $12 is group 1 then "2", as in Trino.
-    assert translate.trino_replacement_to_re2("$12", [None] * 11) == "\\12"
+    assert dialect.trino_replacement_to_re2("$12", [None] * 11) == "\\12"
 
 
 def test_capture_groups_skip_escapes_classes_quotes_and_non_capturing_groups() -> None:
     pattern = r"(a)(?:b)(?<n>c)[(]\((?=d)(?<=e)\Q(\E(?P<m>f)(?i)(g)"
-    assert translate.capture_groups(pattern) == [None, "n", "m", None]
-    assert translate.re2_pattern(r"(?<n>a)(?<=b)\(?<x>") == r"(?P<n>a)(?<=b)\(?<x>"
+    assert dialect.capture_groups(pattern) == [None, "n", "m", None]
+    assert dialect.re2_pattern(r"(?<n>a)(?<=b)\(?<x>") == r"(?P<n>a)(?<=b)\(?<x>"
 
 
 def test_the_local_engine_applies_the_rewrite(tmp_path) -> None:
