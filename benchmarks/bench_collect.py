@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from data.aws import guardduty as data  # noqa: E402
 
-from orginsight.aws.fanout import OutcomeLog  # noqa: E402
-from orginsight.aws.session import Connection, retry_config  # noqa: E402
+from orginsight.collectors.fanout import OutcomeLog  # noqa: E402
 from orginsight.collectors.guardduty import finding_criteria, get_guardduty, guardduty_frames  # noqa: E402
 from orginsight.collectors.recording import ApiRecording  # noqa: E402
+from orginsight.collectors.session import Connection, retry_config  # noqa: E402
 
 REGIONS = [
     "us-east-1",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from orginsight.demo import generate_lake
 from orginsight.demo.cloudtrail import GZIP_LEVEL
-from orginsight.layout import iter_cloudtrail_files
+from orginsight.sources.layout import iter_cloudtrail_files
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """Hunts on a demo lake, against baselines measured in the same run.
 
 1. Optional-filter folding: a hunt limited to one account, run as prepared by
-   ``orginsight.hunts.prepare`` (``account IN ('...')``, which the engine prunes files by)
+   ``orginsight.analytics.hunts.prepare`` (``account IN ('...')``, which the engine prunes files by)
    against the same SQL unfolded (``cardinality(ARRAY['...']) = 0 OR account IN (...)``,
    which no engine can prune by): files read and time.
 2. The whole library (``hunt run --all``) against the cheapest possible pass over the same

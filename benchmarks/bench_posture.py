@@ -27,7 +27,9 @@ sys.path.insert(0, str(REPO / "src"))
 
 import pandas as pd  # noqa: E402
 
-from orginsight import Lake, posture, storagelens  # noqa: E402
+from orginsight import Lake  # noqa: E402
+from orginsight.analytics import posture  # noqa: E402
+from orginsight.sources import storagelens  # noqa: E402
 
 BENCH = REPO / ".bench"
 METRICS = [

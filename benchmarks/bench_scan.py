@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from orginsight import Lake  # noqa: E402
 from orginsight.engines.local import MAX_OBJECT_SIZE  # noqa: E402
-from orginsight.layout import cloudtrail_key, iter_cloudtrail_files  # noqa: E402
+from orginsight.sources.layout import cloudtrail_key, iter_cloudtrail_files  # noqa: E402
 
 TEMPLATES = REPO.parent / "shared" / "data" / "cloudtrail" / "invictus-stratus"
 ORG = "o-benchmark01"

@@ -42,8 +42,8 @@ REQUIRED_SKIP = re.compile(
 
 
 def browser_path() -> Path | None:
-    """The Chromium static export and the rendering tests use (orginsight.charts.export.find_browser)."""
-    from orginsight.charts.export import find_browser
+    """The Chromium static export and the rendering tests use (orginsight.outputs.charts.export.find_browser)."""
+    from orginsight.outputs.charts.export import find_browser
 
     found = find_browser()
     return Path(found) if found else None
@@ -57,7 +57,7 @@ def require_browser() -> Path:
     """The Chromium, or skip the test saying it is missing (the ``browser`` marker does this first)."""
     found = browser_path()
     if found is None:
-        from orginsight.charts.export import why_no_browser
+        from orginsight.outputs.charts.export import why_no_browser
 
         pytest.skip(f"{MISSING_BROWSER}: {why_no_browser()}; 'make browser' installs Debian's chromium")
     return found
@@ -130,7 +130,7 @@ def write_trail_file(
     org_id: str = "o-abcdefghij",
 ) -> Path:
     """One gzip ``{"Records": [...]}`` log file at its CloudTrail key in the lake at ``root``."""
-    from orginsight.layout import cloudtrail_key
+    from orginsight.sources.layout import cloudtrail_key
 
     key = root / cloudtrail_key(account, region, when, org_id)
     key.parent.mkdir(parents=True, exist_ok=True)
@@ -149,7 +149,7 @@ REAL_CLOUDTRAIL = ("invictus-stratus", "otrf-ec2-proxy-s3-exfil", "trailscraper"
 
 
 def _import_lake(sources: list[Path], root: Path) -> Path:
-    from orginsight.lake_import import import_files
+    from orginsight.sources.lake_import import import_files
 
     report = import_files(sources, root)
     assert not report.failures, report.summary()

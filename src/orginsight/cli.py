@@ -112,7 +112,7 @@ def _list_item_type(kind: str) -> str | None:
 
 def _typed(name: str, kind: str, text: str) -> Any:
     """``text`` converted to ``kind`` for parameter ``name``; raises ParameterError naming both."""
-    from orginsight.hunts import finite_number
+    from orginsight.analytics.hunts import finite_number
 
     item = _list_item_type(kind)
     if item is not None or kind not in SCALAR_PARAM_TYPES:
@@ -276,7 +276,7 @@ def _add_lake_commands(sub: argparse._SubParsersAction) -> None:
     )
 
     def run_import(args: argparse.Namespace) -> int:
-        from orginsight.lake_import import import_files, parse_byte_size
+        from orginsight.sources.lake_import import import_files, parse_byte_size
 
         report = import_files(
             args.sources,
@@ -301,7 +301,7 @@ def _add_lake_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache-dir", metavar="DIR", help="the Parquet cache, if not DIR/.orginsight/parquet")
 
     def run_info(args: argparse.Namespace) -> int:
-        from orginsight.lake_info import lake_info
+        from orginsight.sources.inventory import lake_info
 
         info = lake_info(args.lake, cache_dir=args.cache_dir)
         print(info.render())
@@ -420,7 +420,7 @@ def _add_ddl_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", help="AWS profile for reading the account list")
 
     def run(args: argparse.Namespace) -> int:
-        from orginsight.ddl import ALL_COMMERCIAL_REGIONS, cloudtrail_ddl, organization_account_ids
+        from orginsight.sources.ddl import ALL_COMMERCIAL_REGIONS, cloudtrail_ddl, organization_account_ids
 
         accounts = args.accounts.split(",") if args.accounts else organization_account_ids(args.profile)
         regions = args.regions.split(",") if args.regions else ALL_COMMERCIAL_REGIONS
@@ -477,7 +477,7 @@ def _add_collect_commands(sub: argparse._SubParsersAction) -> None:
     )
 
     def run(args: argparse.Namespace) -> int:
-        from orginsight.collect import collect
+        from orginsight.collectors.run import collect
 
         result = collect(
             args.collector,
@@ -529,7 +529,7 @@ def _add_report_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--formats", default="png,svg", help="static chart formats, comma-separated ('' for none)")
 
     def run(args: argparse.Namespace) -> int:
-        from orginsight.report import write_posture_report
+        from orginsight.outputs.report import write_posture_report
 
         formats = tuple(f for f in args.formats.split(",") if f)
         files = write_posture_report(
@@ -568,7 +568,7 @@ def _add_triage_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-png", action="store_true", help="write the HTML page only")
 
     def run(args: argparse.Namespace) -> int:
-        from orginsight.triage import triage_to_dir
+        from orginsight.analytics.triage import triage_to_dir
 
         t, paths = triage_to_dir(
             args.lake,
@@ -627,7 +627,7 @@ def _add_hunt_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     def run_list(args: argparse.Namespace) -> int:
-        from orginsight import hunts
+        from orginsight.analytics import hunts
 
         write_frame(hunts.catalog(), args.format)
         return 0
@@ -649,7 +649,7 @@ def _add_hunt_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help=HUNT_PARAM_HELP)
 
     def run_show(args: argparse.Namespace) -> int:
-        from orginsight import hunts
+        from orginsight.analytics import hunts
 
         print(hunts.athena_sql(hunts.get(args.name), _raw_params(args.param)) + ";")
         return 0
@@ -678,7 +678,7 @@ def _add_hunt_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     def run_hunt(args: argparse.Namespace) -> int:
-        from orginsight import hunts
+        from orginsight.analytics import hunts
 
         if bool(args.all) == bool(args.name):
             raise OrgInsightError("name one hunt, or pass --all")
@@ -716,7 +716,7 @@ def _add_hunt_commands(sub: argparse._SubParsersAction) -> None:
     def run_eval(args: argparse.Namespace) -> int:
         from pathlib import Path
 
-        from orginsight import hunts
+        from orginsight.analytics import hunts
         from orginsight.lake import Lake
 
         truth = hunts.load_ground_truth(args.truth or Path(args.lake) / "scenario.json")
@@ -752,8 +752,8 @@ def _add_sigma_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     def run(args: argparse.Namespace) -> int:
-        from orginsight import sigma
-        from orginsight.hunts import parse_time
+        from orginsight.analytics import sigma
+        from orginsight.analytics.hunts import parse_time
 
         if args.print or not args.lake:
             window = {"start": parse_time(args.since), "end": parse_time(args.until)}

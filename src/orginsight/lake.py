@@ -34,7 +34,7 @@ class Lake:
         cache_dir: str | os.PathLike[str] | None = None,
         verify_cache: bool = False,
     ) -> Lake:
-        """A lake in a local folder, laid out like the trail bucket (see ``orginsight.layout``).
+        """A lake in a local folder, laid out like the trail bucket (see ``orginsight.sources.layout``).
 
         ``cache_dir`` is where ``compact`` writes (and queries look for) the Parquet cache of
         closed partitions: ``<lake>/.orginsight/parquet`` by default; pass one for a read-only lake.
@@ -143,8 +143,8 @@ class Lake:
         return self.engine.compact(pf, progress=progress)
 
     def hunt(self, name: str, /, **params: Any) -> pd.DataFrame:
-        """Run the hunt ``name`` of ``queries/`` with typed parameters (see ``orginsight.hunts``)."""
-        from orginsight import hunts
+        """Run the hunt ``name`` of ``queries/`` with typed parameters (see ``orginsight.analytics.hunts``)."""
+        from orginsight.analytics import hunts
 
         return hunts.run(self, name, params)
 
@@ -157,8 +157,8 @@ class Lake:
         degree_cap: int = 500,
     ) -> Any:
         """Detective-style ``EntityGraph`` of ``scope`` (start, end), with what is new against the
-        ``baseline_days`` before it (see ``orginsight.graph``)."""
-        from orginsight.graph.build import build_entity_graph
+        ``baseline_days`` before it (see ``orginsight.analytics.graph``)."""
+        from orginsight.analytics.graph.build import build_entity_graph
 
         return build_entity_graph(
             self,
@@ -177,8 +177,8 @@ class Lake:
         baseline_days: int = 45,
         findings: pd.DataFrame | None = None,
     ) -> Any:
-        """Everything an access key, principal ARN, IP or finding id did (see ``orginsight.triage``)."""
-        from orginsight.triage import triage
+        """Everything an access key, principal ARN, IP or finding id did (see ``orginsight.analytics.triage``)."""
+        from orginsight.analytics.triage import triage
 
         return triage(
             self, indicator, since=since, until=until, baseline_days=baseline_days, findings=findings
@@ -187,12 +187,12 @@ class Lake:
     def collected(self, collector: str, table: str, latest: bool = False) -> pd.DataFrame:
         """A collector's table (``org``/``guardduty``/``securityhub``): every snapshot of it in the lake
         (``orginsight collect --out``), or, in a demo lake without snapshots, its recorded API responses
-        (see ``orginsight.collect.read_collected``)."""
-        from orginsight.collect import read_collected
+        (see ``orginsight.collectors.run.read_collected``)."""
+        from orginsight.collectors.run import read_collected
 
         if self.root is None:
             raise LakeError(
-                "collector snapshots live in a local folder: use orginsight.snapshots.read_snapshots(DIR, ...)"
+                "collector snapshots live in a local folder: use orginsight.collectors.snapshots.read_snapshots(DIR, ...)"
             )
         return read_collected(self.root, collector, table, latest=latest)
 

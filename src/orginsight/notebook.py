@@ -30,8 +30,8 @@ from orginsight.errors import LakeError, ParameterError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from orginsight.analytics.triage import Triage
     from orginsight.lake import Lake
-    from orginsight.triage import Triage
 
 LAKE_ENV = "ORGINSIGHT_LAKE"
 """Environment variable naming the lake when the parameters cell leaves ``LAKE`` as None."""
@@ -285,7 +285,7 @@ def export_charts(
     """Write each named figure as ``<out>/<name>.<format>`` with one browser start; a table of the files."""
     import pandas as pd
 
-    from orginsight.charts.export import export_many
+    from orginsight.outputs.charts.export import export_many
 
     items = figures.items() if isinstance(figures, Mapping) else figures
     out_dir = Path(out)

@@ -8,9 +8,9 @@ import sqlglot
 from moto import mock_aws
 
 from orginsight import Lake
-from orginsight.ddl import cloudtrail_ddl
 from orginsight.engines.athena import scan_cost_usd
 from orginsight.errors import FullScanRefused
+from orginsight.sources.ddl import cloudtrail_ddl
 
 
 @pytest.fixture

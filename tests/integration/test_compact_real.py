@@ -28,7 +28,7 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def panther_lake(tmp_path_factory) -> object:
-    from orginsight.lake_import import import_files
+    from orginsight.sources.lake_import import import_files
 
     records, _ = normalize_panther(
         read_text(real_data("cloudtrail", "panther-labelled", "events.jsonl.gz")).splitlines()

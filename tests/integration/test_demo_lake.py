@@ -24,7 +24,7 @@ from orginsight.demo import generate_lake
 from orginsight.demo.schema import paths_by_event, undocumented_paths
 from orginsight.demo.storagelens import REPORT_SCHEMA
 from orginsight.errors import LakeError
-from orginsight.layout import GUARDDUTY_KEY, STORAGE_LENS_KEY, iter_cloudtrail_files
+from orginsight.sources.layout import GUARDDUTY_KEY, STORAGE_LENS_KEY, iter_cloudtrail_files
 
 END = datetime(2026, 11, 27)
 
@@ -311,7 +311,7 @@ def test_guardduty_export_lines_have_the_real_camelcase_keys(lake, scenario):
 
 
 def test_guardduty_export_reads_with_the_findings_normalizer(lake):
-    from orginsight.findings import normalize_findings
+    from orginsight.analytics.findings import normalize_findings
 
     lines = [
         json.loads(line)
@@ -342,7 +342,7 @@ def test_storage_lens_columns_and_manifest_follow_the_documented_schema(lake):
 
 
 def test_storage_lens_planted_drift(lake, scenario):
-    from orginsight.storagelens import read_exports
+    from orginsight.sources.storagelens import read_exports
 
     df = read_exports(lake)
     assert not df.attrs.get("problems")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from orginsight.report import CHART_DIR, REPORT_NAME
+from orginsight.outputs.report import CHART_DIR, REPORT_NAME
 
 SMALL_DEMO = {"accounts": 6, "days": 7, "events_per_day": 500, "delivery_minutes": 60, "processes": 1}
 """The smallest demo that holds both incidents (6 accounts is the generator's minimum, 7 days a baseline)."""
@@ -43,7 +43,7 @@ def browsers_seen(env: dict[str, str]) -> dict[str, str | None]:
     probe = (
         "import json\n"
         "from choreographer.browsers.chromium import Chromium\n"
-        "from orginsight.charts.export import find_browser\n"
+        "from orginsight.outputs.charts.export import find_browser\n"
         "print(json.dumps({'orginsight': find_browser(), 'kaleido': Chromium.find_browser(skip_local=False)}))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)

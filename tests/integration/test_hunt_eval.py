@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import test_hunts_real as real
 
-from orginsight import cli, hunts
+from orginsight import cli
+from orginsight.analytics import hunts
 from orginsight.lake import Lake
 
 MAX_BACKGROUND_EVENTS = 10

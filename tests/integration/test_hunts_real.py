@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from conftest import read_records, read_text, real_data
 
-from orginsight import hunts
+from orginsight.analytics import hunts
 from orginsight.lake import Lake
-from orginsight.layout import is_region
+from orginsight.sources.layout import is_region
 
 PANTHER_DEFAULT_TIME = "2024-01-01T00:00:00Z"
 PANTHER_ACCOUNT = "123456789012"
@@ -89,7 +89,7 @@ def normalize_panther(lines: list[str]) -> tuple[list[dict], list[PantherRecord]
 @pytest.fixture(scope="session")
 def panther(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, dict[str, PantherRecord]]:
     """A lake of the Panther labelled records, and their labels by event id."""
-    from orginsight.lake_import import import_files
+    from orginsight.sources.lake_import import import_files
 
     source = real_data("cloudtrail", "panther-labelled", "events.jsonl.gz")
     records, labels = normalize_panther(read_text(source).splitlines())
@@ -105,7 +105,7 @@ def panther(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, dict[str, P
 def otrf(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, list[dict]]:
     """The OTRF EC2-proxy exfiltration records; the dataset stripped ``eventTime``, so each record
     gets its session's ``creationDate`` (the closest time it carries) before import."""
-    from orginsight.lake_import import import_files
+    from orginsight.sources.lake_import import import_files
 
     records = read_records(real_data("cloudtrail", "otrf-ec2-proxy-s3-exfil", "records.json.gz"))
     for rec in records:
@@ -454,7 +454,7 @@ DOCUMENTED_SHAPES = [
 
 
 def test_mfa_and_access_analyzer_hunts_on_documented_record_shapes(tmp_path: Path) -> None:
-    from orginsight.lake_import import import_files
+    from orginsight.sources.lake_import import import_files
 
     records = [
         {

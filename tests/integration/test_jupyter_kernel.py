@@ -15,7 +15,7 @@ from pathlib import Path
 import nbclient
 import nbformat
 
-from orginsight.layout import cloudtrail_key
+from orginsight.sources.layout import cloudtrail_key
 
 NO_WIDGETS = "import sys\nsys.modules['ipywidgets'] = None  # as in a kernel where it is not installed"
 

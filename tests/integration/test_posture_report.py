@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import headless_chromium
 
-from orginsight.report import CHART_DIR, REPORT_NAME, build_posture_review, write_review
+from orginsight.outputs.report import CHART_DIR, REPORT_NAME, build_posture_review, write_review
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +185,7 @@ def test_report_html_png_svg_render_offline_in_chromium(review, tmp_path):
 
 
 def test_athena_sql_over_the_storage_lens_view_matches_the_pandas_path(demo_lake, review):
-    from orginsight import storagelens
+    from orginsight.sources import storagelens
 
     since = review.frames["buckets"]["dt"].max().strftime("%Y-%m-%d")
     sql = storagelens.query_local(demo_lake, storagelens.BUCKET_PROTECTION_SQL, since=since)

@@ -3,7 +3,7 @@
 Sources: awslabs/aws-security-analytics-bootstrap @ f7b8795 (Apache-2.0) and
 aws-samples/aws-incident-response-playbooks @ ac15f41 (MIT-0), collected in
 ../shared/data/athena-queries. Only table names, partition column names and
-placeholders are mapped (orginsight.query_compat); CREATE/INSERT statements define
+placeholders are mapped (orginsight.analytics.query_compat); CREATE/INSERT statements define
 tables and are counted apart, not run. The queries run over the full Invictus set, also in ../shared/data.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import shared_data_dir
 
-from orginsight import query_compat as qc
+from orginsight.analytics import query_compat as qc
 from orginsight.lake import Lake
 
 

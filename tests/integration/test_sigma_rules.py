@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED_DATA, read_records, read_text, real_data, shared_data_dir
 
-from orginsight import sigma
+from orginsight.analytics import sigma
 from orginsight.lake import Lake
 
 RULES = SHARED_DATA / "sigma" / "rules"
@@ -44,7 +44,7 @@ def test_rule_sql_executes_on_the_local_engine(real_lake: Path, path: Path) -> N
 
 
 def sigma_time(text: str):
-    from orginsight.hunts import parse_time
+    from orginsight.analytics.hunts import parse_time
 
     return parse_time(text)
 
@@ -90,7 +90,7 @@ def test_known_rules_return_the_invictus_events(real_lake: Path, rule: str, sele
 
 def test_root_console_login_rule_returns_the_panther_root_login(tmp_path: Path) -> None:
     """aws_root_account_usage on the Panther set (panther-labs/panther-analysis @ daa10c8, Apache-2.0)."""
-    from orginsight.lake_import import import_files
+    from orginsight.sources.lake_import import import_files
 
     lines = read_text(real_data("cloudtrail", "panther-labelled", "events.jsonl.gz")).splitlines()
     items = [json.loads(line) for line in lines]
@@ -139,7 +139,7 @@ GUARDDUTY_DELETE_DETECTOR = {
 
 
 def test_guardduty_detector_deleted_rule_fires_on_success_only(tmp_path: Path) -> None:
-    from orginsight.lake_import import import_files
+    from orginsight.sources.lake_import import import_files
 
     records = [
         {**GUARDDUTY_DELETE_DETECTOR, "eventID": "deleted"},

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orginsight.engines.local import CHECKS_DIR, LocalEngine
-from orginsight.layout import cloudtrail_key
+from orginsight.sources.layout import cloudtrail_key
 
 START = datetime(2024, 5, 1, 0, 0)
 

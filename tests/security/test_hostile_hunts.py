@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import write_trail_file
 
-from orginsight import hunts
+from orginsight.analytics import hunts
 from orginsight.errors import QueryError
 from orginsight.lake import Lake
 

@@ -23,7 +23,7 @@ BLOCK = 16 * MIB
 
 MEASURE = r"""
 import gzip, json, resource, sys, zipfile
-from orginsight.lake_import import import_files
+from orginsight.sources.lake_import import import_files
 
 seen = {"bytes": 0}
 def counting(read):

@@ -19,7 +19,7 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from orginsight.lake_import import ImportReport, import_files
+from orginsight.sources.lake_import import ImportReport, import_files
 
 ACCOUNTS = ["111122223333", "444455556666", "777788889999"]
 REGIONS = ["eu-west-1", "us-east-1"]
@@ -112,7 +112,7 @@ def test_records_without_event_id_are_deduplicated_by_content(tmp_path):
 
 CONCURRENT = r"""
 import json, os, sys, time
-from orginsight.lake_import import import_files
+from orginsight.sources.lake_import import import_files
 
 go, lake, *sources = sys.argv[1:]
 while not os.path.exists(go):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from orginsight.errors import LakeError
-from orginsight.lake_import import import_files
+from orginsight.sources.lake_import import import_files
 
 
 def record(n: int = 1, **fields: object) -> dict:

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from orginsight import cli, hunts
+from orginsight import cli
+from orginsight.analytics import hunts
 from orginsight.errors import ParameterError
-from orginsight.layout import cloudtrail_key
+from orginsight.sources.layout import cloudtrail_key
 
 ACCOUNT = "012345678901"
 """An account id with a leading zero: as a number it would be 12345678901, another (impossible) id."""

@@ -205,8 +205,8 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The triage page of the attacker's key and the posture report, from one hostile demo lake."""
     from orginsight.demo import generate_lake
     from orginsight.lake import Lake
-    from orginsight.lake_import import import_files
-    from orginsight.report import build_posture_review, write_review
+    from orginsight.outputs.report import build_posture_review, write_review
+    from orginsight.sources.lake_import import import_files
 
     work = tmp_path_factory.mktemp("payloads")
     root = work / "lake"

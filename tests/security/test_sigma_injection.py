@@ -16,7 +16,7 @@ import pytest
 from conftest import write_trail_file
 from sqlglot import exp
 
-from orginsight import sigma
+from orginsight.analytics import sigma
 from orginsight.engines import translate
 from orginsight.lake import Lake
 

@@ -69,7 +69,7 @@ def test_an_installed_package_finds_its_hunts_without_the_repository(wheel, tmp_
     env = {k: v for k, v in os.environ.items() if k != "ORGINSIGHT_QUERIES"}
     env["PYTHONPATH"] = str(tmp_path)
     code = (
-        "import orginsight, orginsight.hunts as h; "
+        "import orginsight, orginsight.analytics.hunts as h; "
         "print(orginsight.__file__); print(h.queries_dir()); print(len(h.list_hunts()))"
     )
     done = subprocess.run(

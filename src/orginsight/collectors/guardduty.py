@@ -26,10 +26,10 @@ from typing import Any
 
 import pandas as pd
 
-from orginsight.aws.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
+from orginsight.analytics.findings import FindingsBatch, findings_frame, normalize_findings, to_utc
+from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
 from orginsight.collectors.recording import ApiRecording, Call, paginate
-from orginsight.findings import FindingsBatch, findings_frame, normalize_findings, to_utc
-from orginsight.layout import GUARDDUTY_KEY
+from orginsight.sources.layout import GUARDDUTY_KEY
 
 SERVICE = "guardduty"
 FINDINGS_PAGE = 50
@@ -423,7 +423,7 @@ def parse_export_object(data: bytes, origin: str) -> FindingsBatch:
     """Normalized rows and problems of one export object (gzip or plain JSON lines); never raises.
 
     A damaged line loses only itself (reported as ``origin:line``), and a truncated gzip object keeps
-    every complete line it decompressed to (see ``orginsight.findings``).
+    every complete line it decompressed to (see ``orginsight.analytics.findings``).
     """
     batch = FindingsBatch()
     batch.add_bytes(data, origin)

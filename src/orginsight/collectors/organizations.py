@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from orginsight.aws.fanout import OutcomeLog, Target, fan_out
+from orginsight.collectors.fanout import OutcomeLog, Target, fan_out
 from orginsight.collectors.recording import GLOBAL, ApiRecording, Call, paginate
 
 SERVICE = "organizations"

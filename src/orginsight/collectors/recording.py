@@ -2,7 +2,7 @@
 
 Live collection and the demo lake go through the same transforms. Live ``get_*``
 functions add each response page here as they call AWS; the demo lake holds the same
-pages on disk, one file per operation (team contract, see ``orginsight.layout``):
+pages on disk, one file per operation (team contract, see ``orginsight.sources.layout``):
 
     <lake>/api/<service>/<region or "global">/<operation>.json
         [{"params": {...request kwargs...}, "response": {...boto3 shape, no ResponseMetadata...}}, ...]

@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from orginsight.aws.fanout import DEFAULT_WORKERS, OutcomeLog, Target, fan_out
+from orginsight.analytics.findings import normalize_findings, to_utc
+from orginsight.collectors.fanout import DEFAULT_WORKERS, OutcomeLog, Target, fan_out
 from orginsight.collectors.recording import ApiRecording, Call, paginate
-from orginsight.findings import normalize_findings, to_utc
 
 SERVICE = "securityhub"
 FINDINGS_PAGE = 100

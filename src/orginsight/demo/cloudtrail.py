@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from orginsight.demo.org import HOME_REGION, Account, Organization
-from orginsight.layout import cloudtrail_key
+from orginsight.sources.layout import cloudtrail_key
 
 EVENT_VERSION = "1.09"
 GZIP_LEVEL = 3

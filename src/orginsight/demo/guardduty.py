@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from orginsight.demo import cloudtrail as ct
 from orginsight.demo.incidents import ATTACKER_IPS, CONSOLE_ATTACKER_IP, Scenario
 from orginsight.demo.org import HOME_REGION, Account, Organization, detector_id
-from orginsight.layout import guardduty_key
+from orginsight.sources.layout import guardduty_key
 
 HISTORY_DAYS = 90
 

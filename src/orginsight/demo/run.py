@@ -30,10 +30,11 @@ def run_demo(
     Static chart images need a Chromium; with none, every HTML page and chart is still written, the
     images are skipped and one line says how to get them, so the demo finishes on any machine.
     """
-    from orginsight import Lake, hunts
-    from orginsight.charts.export import find_browser, missing_browser_note
+    from orginsight import Lake
+    from orginsight.analytics import hunts
     from orginsight.demo.generate import ensure_lake, load_scenario, scenario_lines
-    from orginsight.report import STATIC_FORMATS, write_posture_report
+    from orginsight.outputs.charts.export import find_browser, missing_browser_note
+    from orginsight.outputs.report import STATIC_FORMATS, write_posture_report
 
     started = time.perf_counter()
     images = find_browser() is not None

@@ -6,7 +6,7 @@ export schema" and "What is an S3 Storage Lens export manifest?", 2025; see
 by the management account, one CSV a day in long format (one metric per row) with its
 ``manifest.json``. The CSV starts with a header row holding the manifest's ``reportSchema``:
 AWS documents the columns in the manifest but not whether CSV files carry a header, so
-readers must accept both (``orginsight.storagelens`` does).
+readers must accept both (``orginsight.sources.storagelens`` does).
 
 Metrics are the non-derived names of the metrics glossary, with one exception:
 ``ObjectLockEnabledStorageBytes``/``ObjectLockEnabledObjectCount`` are published by S3 to
@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from orginsight.demo import cloudtrail as ct
 from orginsight.demo.org import HOME_REGION, STORAGE_LENS_CONFIG_ID, Account, Organization
-from orginsight.storagelens import EXPORT_COLUMNS
+from orginsight.sources.storagelens import EXPORT_COLUMNS
 
 REPORT_SCHEMA = EXPORT_COLUMNS
 """Column order of a general-purpose-bucket export: the reader's schema, so both follow one list."""

@@ -47,7 +47,7 @@ import pandas as pd
 from orginsight.engines import parquet_cache, schema, translate
 from orginsight.engines.frames import query_frame
 from orginsight.errors import QueryError
-from orginsight.layout import CloudTrailFile, CloudTrailFolder, iter_cloudtrail_folders
+from orginsight.sources.layout import CloudTrailFile, CloudTrailFolder, iter_cloudtrail_folders
 
 MAX_OBJECT_SIZE = 2**31 - 1
 """DuckDB's largest JSON object. A whole CloudTrail file is one object, often past DuckDB's 16 MB default."""

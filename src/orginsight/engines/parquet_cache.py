@@ -61,7 +61,7 @@ from typing import Any, NamedTuple, Protocol
 
 from orginsight.engines import schema
 from orginsight.errors import LakeError
-from orginsight.layout import CloudTrailFile
+from orginsight.sources.layout import CloudTrailFile
 from orginsight.timerange import DELIVERY_LAG
 
 DEFAULT_DIR = Path(".orginsight") / "parquet"

@@ -16,8 +16,7 @@ import pytest
 from botocore.stub import Stubber
 from data.aws import guardduty as data
 
-from orginsight.aws.fanout import OutcomeLog, Status
-from orginsight.aws.session import Connection, retry_config
+from orginsight.collectors.fanout import OutcomeLog, Status
 from orginsight.collectors.guardduty import (
     collect_guardduty,
     finding_criteria,
@@ -26,6 +25,7 @@ from orginsight.collectors.guardduty import (
     transform_statistics,
 )
 from orginsight.collectors.recording import ApiRecording
+from orginsight.collectors.session import Connection, retry_config
 
 ADMIN = "111111111111"
 CRITERIA = finding_criteria()
@@ -286,7 +286,7 @@ def test_export_reader_takes_the_newest_version_and_reports_bad_lines(tmp_path) 
     from datetime import UTC, date, datetime
 
     from orginsight.collectors.guardduty import read_guardduty_export
-    from orginsight.layout import guardduty_key
+    from orginsight.sources.layout import guardduty_key
 
     raw = [f for f in data.real_raw_findings() if "id" in f and "resource" in f]
     first = dict(
@@ -376,7 +376,7 @@ def test_export_reader_on_s3_lists_only_the_named_accounts_and_regions() -> None
     from moto import mock_aws
 
     from orginsight.collectors.guardduty import read_guardduty_export_s3
-    from orginsight.layout import guardduty_key
+    from orginsight.sources.layout import guardduty_key
 
     raw = [f for f in data.real_raw_findings() if "id" in f][:6]
     when = datetime(2024, 6, 1, tzinfo=UTC)

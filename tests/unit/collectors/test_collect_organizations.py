@@ -11,13 +11,13 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from orginsight.aws.fanout import OutcomeLog
-from orginsight.aws.session import Connection, retry_config
+from orginsight.collectors.fanout import OutcomeLog
 from orginsight.collectors.organizations import (
     collect_organization,
     transform_delegated_admins,
     transform_ou_tree,
 )
+from orginsight.collectors.session import Connection, retry_config
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from botocore.stub import Stubber
 from data.aws import securityhub as data
 from moto import mock_aws
 
-from orginsight.aws.fanout import OutcomeLog
-from orginsight.aws.session import Connection, retry_config
+from orginsight.collectors.fanout import OutcomeLog
 from orginsight.collectors.recording import ApiRecording
 from orginsight.collectors.securityhub import asff_filters, collect_securityhub, transform_controls
+from orginsight.collectors.session import Connection, retry_config
 
 REGION = "us-east-1"
 ADMIN = "123456789012"  # moto's default account

@@ -17,8 +17,8 @@ from conftest import assert_same_result
 from orginsight import Lake, cli
 from orginsight.engines import local, parquet_cache
 from orginsight.errors import LakeError
-from orginsight.lake_info import lake_info
-from orginsight.layout import cloudtrail_key
+from orginsight.sources.inventory import lake_info
+from orginsight.sources.layout import cloudtrail_key
 
 ORG = "o-a1b2c3d4e5"
 ACCOUNTS = ["111122223333", "444455556666"]

@@ -1,0 +1,574 @@
+"""What tells an incident apart from the routine work of the same credentials.
+
+A leaked CI key keeps doing its owner's job all week: hundreds of routine AssumeRole
+sessions surround the handful of calls from an attacker's IP and client. Triage reads
+all of it; this module picks out what an analyst must see first:
+
+- :func:`lineage_novelty`: the graph's newly observed rows for the triaged actors, with
+  temporary credentials judged against where they come from. A role session (and the
+  temporary key it was issued) is a new entity every time, so the graph finds everything
+  it did "new"; here a value counts as new for a session only when neither the role's
+  other sessions nor the credential that opened the session ever showed it in the baseline.
+- :func:`mark_new_events`: which events of the timeline show a newly observed value of
+  their own caller (IP, country, user agent, API, region, resource), and the exact time
+  each newly observed row was first seen (the graph buckets by hour).
+- :func:`what_is_new`: one row per newly observed item, sorted by when it was first seen.
+- :func:`incident_window`: the span where newly observed items and findings concentrate.
+- :func:`chain_focus`: which links of the chain of sessions matter, and a summary of the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from orginsight.analytics.graph import entities as E
+from orginsight.analytics.graph.novelty import of_subjects
+
+INCIDENT_GAP = timedelta(hours=2)
+"""Newly observed items first seen less than this apart belong to the same burst of activity."""
+
+DIMENSION_ORDER = ("ip", "country", "user_agent", "api", "region", "resource")
+"""How items first seen at the same moment are listed: who is calling before what they call."""
+
+WHO_DIMENSIONS = frozenset({"ip", "country", "user_agent"})
+"""Dimensions that say who holds the credentials (where from, with which client), not what they did."""
+
+TEMPORARY_KINDS = frozenset({E.ROLE_SESSION, E.FEDERATED_USER})
+"""Principals that are new entities at every login: judged by their lineage, not on their own."""
+
+ITEM_COLUMNS = ["first_seen", "dimension", "value", "country", "events", "seen_by", "subjects"]
+_DIMENSION_COLUMN = {"api": "api", "ip": "ip", "user_agent": "user_agent", "region": "region"}
+
+
+# --- lineage ----------------------------------------------------------------------------------------
+
+
+def _role_owner(principal: str | None) -> str | None:
+    """``role:<role arn>`` for a role session or an assumed-role federated session, else None."""
+    if not isinstance(principal, str) or ":" not in principal:
+        return None
+    kind, _, key = principal.partition(":")
+    if kind not in TEMPORARY_KINDS:
+        return None
+    role = E.role_of_session(key)
+    return f"role:{role}" if role else None
+
+
+def _lineage(g: Any, subjects: list[str]) -> pd.DataFrame:
+    """``(subject, owner)``: whose history a temporary credential's behaviour is judged against.
+
+    A session's owners are its role (``role:<arn>``), the credential that assumed it and that
+    credential's principal. A temporary key's owners are those of the session that used it.
+    """
+    act = g.activity
+    in_scope = act[act["access_key"].notna()] if len(act) else act
+    key_session = (
+        in_scope.drop_duplicates("access_key").set_index("access_key")["principal"].to_dict()
+        if len(in_scope)
+        else {}
+    )
+    edges = g.edges
+    assumed = edges[edges["kind"] == "assumed"]
+    openers: dict[str, set[str]] = {}
+    for src, dst in zip(assumed["src"], assumed["dst"], strict=True):
+        openers.setdefault(dst, set()).add(src)
+    uses = edges[edges["kind"] == "uses_key"]
+    key_principals: dict[str, set[str]] = {}
+    for src, dst in zip(uses["src"], uses["dst"], strict=True):
+        key_principals.setdefault(dst, set()).add(src)
+
+    rows: list[tuple[str, str]] = []
+    for subject in subjects:
+        kind, key = E.split_id(subject)
+        session = subject
+        if kind == E.ACCESS_KEY:
+            session = key_session.get(key)
+            if session is None:
+                continue
+        role = _role_owner(session)
+        if role is None:
+            continue
+        owners = {role}
+        for opener in openers.get(session, ()):
+            owners.add(opener)
+            owners |= key_principals.get(opener, set())
+        rows += [(subject, o) for o in owners]
+    return pd.DataFrame(rows, columns=["subject", "owner"])
+
+
+def _known(g: Any, owners: set[str]) -> pd.DataFrame:
+    """``(owner, dimension, value)`` seen in the baseline, for the owners asked about."""
+    frames = []
+    for df, dims in (
+        (g.baseline, ["api", "ip", "user_agent", "country", "region"]),
+        (g.baseline_resources, ["resource"]),
+    ):
+        if not len(df):
+            continue
+        principals = pd.Series(df["principal"].dropna().unique())
+        roles = dict(zip(principals, principals.map(_role_owner), strict=True))
+        by = [
+            df.assign(owner=df["principal"]),
+            df.assign(owner=df["principal"].map(roles)),
+            df[df["access_key"].notna()].assign(owner="access_key:" + df["access_key"].astype(str)),
+        ]
+        for part in by:
+            part = part[part["owner"].isin(owners)]
+            if not len(part):
+                continue
+            cols = [c for c in dims if c in part]
+            long = part[["owner", *cols]].melt(id_vars="owner", var_name="dimension", value_name="value")
+            frames.append(long.dropna().drop_duplicates())
+    if not frames:
+        return pd.DataFrame(columns=["owner", "dimension", "value"])
+    return pd.concat(frames, ignore_index=True).drop_duplicates()
+
+
+def lineage_novelty(g: Any, actors: set[str]) -> pd.DataFrame:
+    """The graph's newly observed rows for ``actors``, temporary credentials judged by their lineage.
+
+    A row of a brand-new role session (or of the temporary key it was issued) is kept only when
+    no owner in its lineage (the role's sessions, the credential that assumed it, that credential's
+    principal) showed the same value in the baseline. Long-lived subjects (users, long-term keys,
+    accounts) and sessions that have a baseline of their own keep the graph's judgement.
+    """
+    novel = of_subjects(g.newly_observed, actors)
+    if not len(novel):
+        return novel
+    fresh = novel[novel["subject_new"].astype(bool)]
+    lineage = _lineage(g, sorted(fresh["subject"].unique()))
+    if not len(lineage):
+        return novel
+    known = _known(g, set(lineage["owner"]))
+    routine = (
+        fresh[["subject", "dimension", "value"]]
+        .merge(lineage, on="subject")
+        .merge(known, on=["owner", "dimension", "value"])[["subject", "dimension", "value"]]
+        .drop_duplicates()
+    )
+    if not len(routine):
+        return novel
+    flagged = novel.merge(routine.assign(_routine=True), on=["subject", "dimension", "value"], how="left")
+    keep = flagged["_routine"].isna().to_numpy()
+    return novel[keep].reset_index(drop=True)
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+
+def country_of_ips(g: Any) -> dict[str, str]:
+    """IP -> country code, as the graph resolved them for its activity."""
+    act = g.activity
+    if not len(act) or "country" not in act:
+        return {}
+    pairs = act[["ip", "country"]].dropna().drop_duplicates("ip")
+    return dict(zip(pairs["ip"], pairs["country"], strict=True))
+
+
+def _resource_text(timeline: pd.DataFrame) -> pd.Series:
+    """Each event's request parameters and resource ARNs as one string, to look resources up in."""
+    params = timeline["requestparameters"].astype("object").where(timeline["requestparameters"].notna(), "")
+    res = timeline["resources"].map(lambda r: "" if r is None or r is pd.NA else str(r))
+    return params.astype(str) + " " + res
+
+
+def _resource_mask(text: pd.Series, arn: str) -> pd.Series:
+    """Events naming the resource: its ARN, or its last name part (bucket, key id, role name ...)."""
+    mask = text.str.contains(arn, regex=False)
+    tail = re.split(r"[:/]", arn)[-1]
+    if len(tail) >= 3 and tail != arn:
+        mask |= text.str.contains(f'"{tail}"', regex=False) | text.str.contains(f"/{tail}", regex=False)
+    return mask
+
+
+def mark_new_events(
+    timeline: pd.DataFrame, judged: pd.DataFrame, countries: dict[str, str]
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``(new, first_seen, hits)``: per event, the dimensions newly observed for its caller
+    (``"ip, api"``, ``""`` when none); per row of ``judged``, the time of the first event that shows
+    it and the index labels of the events that show it.
+
+    An event shows a newly observed row when its caller (principal or access key) is the row's
+    subject, it has the row's value, and it is not earlier than the hour the graph first saw it.
+    ``first_seen`` is NaT when no event of the timeline shows the row (a subject's events outside
+    the triaged credentials).
+    """
+    new = pd.Series([""] * len(timeline), index=timeline.index, dtype="object")
+    first = pd.Series(pd.NaT, index=judged.index, dtype="datetime64[us]")
+    hits = pd.Series([frozenset()] * len(judged), index=judged.index, dtype="object")
+    if not len(timeline) or not len(judged):
+        return new, first, hits
+    key_subject = "access_key:" + timeline["access_key"].astype("object").fillna("").astype(str)
+    subject_masks: dict[str, pd.Series] = {}
+    value_masks: dict[tuple[str, str], pd.Series] = {}
+    country = timeline["ip"].map(countries) if countries else pd.Series(None, index=timeline.index)
+    text = _resource_text(timeline) if (judged["dimension"] == "resource").any() else None
+    dims: dict[int, list[str]] = {}
+    for i, row in judged.iterrows():
+        subject, dim, value = row["subject"], row["dimension"], row["value"]
+        if subject not in subject_masks:
+            subject_masks[subject] = (timeline["principal"] == subject) | (key_subject == subject)
+        if (dim, value) not in value_masks:
+            if dim in _DIMENSION_COLUMN:
+                value_masks[(dim, value)] = timeline[_DIMENSION_COLUMN[dim]] == value
+            elif dim == "country":
+                value_masks[(dim, value)] = country == value
+            elif dim == "resource" and text is not None:
+                value_masks[(dim, value)] = _resource_mask(text, str(value))
+            else:
+                value_masks[(dim, value)] = pd.Series(False, index=timeline.index)
+        mask = subject_masks[subject] & value_masks[(dim, value)].fillna(False).astype(bool)
+        if pd.notna(row["first_seen"]):
+            mask &= timeline["time"] >= pd.Timestamp(row["first_seen"]).floor("h")
+        if mask.any():
+            first[i] = timeline.loc[mask, "time"].min()
+            hits[i] = frozenset(timeline.index[mask.to_numpy()])
+            for j in hits[i]:
+                dims.setdefault(j, []).append(dim)
+    for j, found in dims.items():
+        new[j] = ", ".join(d for d in DIMENSION_ORDER if d in found)
+    return new, first, hits
+
+
+def what_is_new(
+    judged: pd.DataFrame, first_seen: pd.Series, hits: pd.Series, countries: dict[str, str]
+) -> pd.DataFrame:
+    """One row per newly observed (dimension, value), sorted by when it was first seen.
+
+    ``first_seen`` is the first event showing it (the graph's hour when no triaged event does);
+    ``events`` counts the triaged events showing it; ``subjects`` are the principals and keys it is
+    new for (``seen_by``, the same shortened for a table).
+    """
+    if not len(judged):
+        return pd.DataFrame(columns=ITEM_COLUMNS)
+    rows = judged.assign(
+        exact=first_seen.where(first_seen.notna(), pd.to_datetime(judged["first_seen"])),
+        hits=hits,
+    )
+    items = (
+        rows.groupby(["dimension", "value"], sort=False)
+        .agg(
+            first_seen=("exact", "min"),
+            subjects=("subject", lambda s: sorted(set(s))),
+            events=("hits", lambda h: len(frozenset().union(*h))),
+        )
+        .reset_index()
+    )
+    items["country"] = [
+        countries.get(v) if d == "ip" else None
+        for d, v in zip(items["dimension"], items["value"], strict=True)
+    ]
+    items["seen_by"] = items["subjects"].map(_seen_by)
+    order = {d: i for i, d in enumerate(DIMENSION_ORDER)}
+    items["_order"] = items["dimension"].map(order).fillna(len(order))
+    items = items.sort_values(["first_seen", "_order", "value"]).drop(columns="_order")
+    return items[ITEM_COLUMNS].reset_index(drop=True)
+
+
+SEEN_BY_SHOWN = 2
+"""Subjects named in ``seen_by`` before "+N more"."""
+
+
+def _seen_by(subjects: list[str]) -> str:
+    """Principals before keys, accounts last, the first few shortened: a table cell."""
+    rank = {E.IAM_USER: 0, E.ROLE_SESSION: 0, E.FEDERATED_USER: 0, E.IAM_ROLE: 0, E.ACCESS_KEY: 1}
+    ordered = sorted(subjects, key=lambda s: (rank.get(s.partition(":")[0], 2), s))
+    shown = ", ".join(short_entity(s) for s in ordered[:SEEN_BY_SHOWN])
+    more = len(ordered) - SEEN_BY_SHOWN
+    return shown + (f" (+{more} more)" if more > 0 else "")
+
+
+def short_entity(entity: str) -> str:
+    """An entity id short enough for a table cell: the ARN's resource part, keeping the account."""
+    kind, _, key = entity.partition(":")
+    if key.startswith("arn:"):
+        parts = key.split(":", 5)
+        if len(parts) == 6:
+            return f"{kind}:{parts[4]}:{parts[5]}"
+    return entity
+
+
+# --- the window ------------------------------------------------------------------------------------
+
+
+def incident_window(
+    items: pd.DataFrame,
+    judged: pd.DataFrame,
+    timeline: pd.DataFrame,
+    findings: pd.DataFrame | None = None,
+    gap: timedelta = INCIDENT_GAP,
+) -> tuple[datetime, datetime] | None:
+    """The span where newly observed activity and findings concentrate, or None when nothing is new.
+
+    The rule: newly observed items are grouped into bursts, a burst ending where the next item is
+    first seen more than ``gap`` later. Each burst scores its items plus the related findings first
+    seen within ``gap`` of it; the best burst (the earliest on a tie) is the incident. The window runs
+    from its first item to the last event that belongs to it: the last event from an IP or with a
+    user agent first seen in the burst, of a temporary credential (role session, its key) with an
+    item in the burst, or the last of those findings' first sighting. Routine novelty elsewhere (a
+    CI job's first call of a new API two days later) forms its own, smaller burst and does not
+    stretch the window. With nothing new but related findings, the findings' span is the window.
+    """
+    found = _finding_times(findings)
+    if not len(items):
+        if found:
+            return min(found), max(found)
+        return None
+    times = pd.to_datetime(items["first_seen"]).sort_values().tolist()
+    bursts: list[list[pd.Timestamp]] = [[times[0]]]
+    for t in times[1:]:
+        if t - bursts[-1][-1] > gap:
+            bursts.append([t])
+        else:
+            bursts[-1].append(t)
+
+    def score(burst: list[pd.Timestamp]) -> int:
+        return len(burst) + sum(burst[0] - gap <= f <= burst[-1] + gap for f in found)
+
+    best = max(bursts, key=score)  # max() keeps the first of equals: the earliest burst
+    start, end = best[0], best[-1]
+    in_burst = items[(items["first_seen"] >= start) & (items["first_seen"] <= end)]
+    if len(timeline):
+        later = timeline["time"] >= start
+        mask = pd.Series(False, index=timeline.index)
+        for dim, column in (("ip", "ip"), ("user_agent", "user_agent")):
+            values = set(in_burst.loc[in_burst["dimension"] == dim, "value"])
+            if values:
+                mask |= timeline[column].isin(values)
+        temporary = {s for subjects in in_burst["subjects"] for s in subjects if _is_temporary(s)}
+        if temporary:
+            key_subject = "access_key:" + timeline["access_key"].astype("object").fillna("").astype(str)
+            mask |= timeline["principal"].isin(temporary) | key_subject.isin(temporary)
+        mask &= later
+        if mask.any():
+            end = max(end, timeline.loc[mask, "time"].max())
+    near = [f for f in found if start - gap <= f <= end + gap]
+    if near:
+        start, end = min(start, min(near)), max(end, max(near))
+    return pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()
+
+
+def _finding_times(findings: pd.DataFrame | None) -> list[pd.Timestamp]:
+    if findings is None or not len(findings) or "first_seen" not in findings:
+        return []
+    seen = pd.to_datetime(findings["first_seen"], utc=True, errors="coerce").dropna()
+    return sorted(seen.dt.tz_localize(None))
+
+
+def _is_temporary(subject: str) -> bool:
+    kind, _, key = subject.partition(":")
+    if kind in TEMPORARY_KINDS:
+        return True
+    return kind == E.ACCESS_KEY and key.startswith("ASIA")
+
+
+# --- the chain -------------------------------------------------------------------------------------
+
+
+def chain_focus(
+    chain: pd.DataFrame,
+    timeline: pd.DataFrame,
+    judged: pd.DataFrame,
+    window: tuple[datetime, datetime] | None,
+) -> pd.DataFrame:
+    """The chain with ``time``, ``notable`` (shown expanded) and ``why``.
+
+    ``time`` is when the link happened as far as the timeline tells: the AssumeRole call that opened
+    an assumed session, the CreateAccessKey call of a created key, else the first use of the credential
+    handed on, else the hour of the hand-off.
+    A link is notable when the credential it hands on (or a temporary one it hands from) was used
+    from a newly observed IP, country or user agent, or when it happened inside the incident
+    window; the links leading to a notable link, and the key a notable session was issued, are
+    notable too ("on the path"), so the expanded part reads as a path from the indicator. Links
+    whose credentials only show newly observed APIs, resources or regions outside the window
+    (a CI job's first call of a new API) are not notable but keep a ``why``; the others are routine.
+    """
+    out = chain.copy()
+    if not len(out):
+        return out.assign(
+            time=pd.Series(dtype="datetime64[us]"), notable=pd.Series(dtype=bool), why=pd.Series(dtype=object)
+        )
+    first_used = _first_use(timeline)
+    created = _key_creations(timeline)
+    assumed = _assumptions(timeline)
+    exact = [
+        created.get((s, pd.Timestamp(h)))
+        if k == "created_key"
+        else assumed.get((s, d, pd.Timestamp(h)))
+        if k == "assumed"
+        else None
+        for s, d, k, h in zip(out["src"], out["dst"], out["kind"], out["hour"], strict=True)
+    ]
+    exact = [e if e is not None else first_used.get(d) for e, d in zip(exact, out["dst"], strict=True)]
+    out["time"] = [e if e is not None else pd.Timestamp(h) for e, h in zip(exact, out["hour"], strict=True)]
+    who = set(judged.loc[judged["dimension"].isin(WHO_DIMENSIONS), "subject"]) if len(judged) else set()
+    what = set(judged["subject"]) - who if len(judged) else set()
+    why = pd.Series("", index=out.index, dtype="object")
+    temporary_src = out["src"].map(_is_temporary)
+    why[out["dst"].isin(who) | (out["src"].isin(who) & temporary_src)] = "used from a new IP or client"
+    if window is not None:
+        start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1])
+        known = pd.Series([e is not None for e in exact], index=out.index)
+        hour = pd.to_datetime(out["hour"])
+        inside = (known & (out["time"] >= start) & (out["time"] <= end)) | (
+            ~known & (hour <= end) & (hour + pd.Timedelta(hours=1) > start)
+        )
+        why[inside & (why == "")] = "inside the incident window"
+    notable = set(out.index[why != ""])
+    while True:  # close over the path: who handed the notable credentials on, and the keys they got
+        srcs = set(out.loc[list(notable), "src"])
+        dsts = set(out.loc[list(notable), "dst"])
+        more = set(out.index[out["dst"].isin(srcs)]) | set(
+            out.index[out["src"].isin(dsts) & (out["kind"] == "issued")]
+        )
+        more -= notable
+        if not more:
+            break
+        notable |= more
+    for i in notable:
+        if why[i] == "":
+            why[i] = "on the path"
+    drift = ~out.index.isin(notable) & (out["dst"].isin(what) | (out["src"].isin(what) & temporary_src))
+    why[drift] = "new API, resource or region only, outside the window"
+    out["why"] = why
+    out["notable"] = out.index.isin(notable)
+    return out
+
+
+def _first_use(timeline: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Entity id -> time of its first event, for sessions (principal) and keys (access key)."""
+    if not len(timeline):
+        return {}
+    by_principal = timeline.dropna(subset=["principal"]).groupby("principal")["time"].min()
+    keys = timeline.dropna(subset=["access_key"])
+    by_key = keys.groupby("access_key")["time"].min()
+    out = by_principal.to_dict()
+    out.update({f"access_key:{k}": v for k, v in by_key.items()})
+    return out
+
+
+def _assumptions(timeline: pd.DataFrame) -> dict[tuple[str, str, pd.Timestamp], pd.Timestamp]:
+    """(caller, session it opened, hour) -> time of the successful AssumeRole call, the session named
+    from the request (role ARN and session name) as CloudTrail names it in the session's own events.
+
+    The caller is the access key the call was made with, as the chain's ``assumed`` links name it,
+    else the calling principal.
+    """
+    if not len(timeline):
+        return {}
+    calls = timeline[(timeline["eventname"] == "AssumeRole") & timeline["errorcode"].isna()]
+    out: dict[tuple[str, str, pd.Timestamp], pd.Timestamp] = {}
+    for key, principal, request, t in zip(
+        calls["access_key"], calls["principal"], calls["requestparameters"], calls["time"], strict=True
+    ):
+        session = _session_of(request)
+        if session is None:
+            continue
+        hour = pd.Timestamp(t).floor("h")
+        for caller in {f"{E.ACCESS_KEY}:{key}" if isinstance(key, str) and key else None, principal} - {None}:
+            out[(caller, session, hour)] = min(t, out.get((caller, session, hour), t))
+    return out
+
+
+def _session_of(request: Any) -> str | None:
+    """The role session an AssumeRole request opens, as an entity id."""
+    try:
+        params = json.loads(request) if isinstance(request, str) else None
+    except ValueError:
+        return None
+    if not isinstance(params, dict):
+        return None
+    arn = E.session_of_role(str(params.get("roleArn", "")), str(params.get("roleSessionName") or ""))
+    return f"{E.ROLE_SESSION}:{arn}" if arn else None
+
+
+def _key_creations(timeline: pd.DataFrame) -> dict[tuple[str, pd.Timestamp], pd.Timestamp]:
+    """(caller's key entity, hour) -> time of its first successful CreateAccessKey in that hour."""
+    if not len(timeline):
+        return {}
+    made = timeline[
+        (timeline["eventname"] == "CreateAccessKey")
+        & timeline["errorcode"].isna()
+        & timeline["access_key"].notna()
+    ]
+    if not len(made):
+        return {}
+    first = made.assign(hour=made["time"].dt.floor("h")).groupby(["access_key", "hour"])["time"].min()
+    return {(f"access_key:{k}", h): t for (k, h), t in first.items()}
+
+
+def routine_links(chain: pd.DataFrame) -> pd.DataFrame:
+    """Links that are neither notable nor touched by anything newly observed."""
+    if "notable" not in chain:
+        return chain
+    return chain[~chain["notable"] & (chain["why"] == "")]
+
+
+def routine_summary(chain: pd.DataFrame) -> pd.DataFrame:
+    """The routine links folded to one row per (kind, handed on by, role): how many, in which
+    accounts, first and last hour."""
+    rest = routine_links(chain)
+    cols = ["kind", "by", "role", "accounts", "links", "first", "last"]
+    if not len(rest):
+        return pd.DataFrame(columns=cols)
+    role = rest["dst"].where(rest["kind"] == "assumed", rest["src"]).map(_role_name)
+    account = rest["dst"].where(rest["kind"] == "assumed", rest["src"]).map(_account_of)
+    by = rest["src"].where(rest["kind"] != "issued", "(the session)").map(short_entity)
+    folded = (
+        rest.assign(by=by, role=role.fillna(""), account=account.fillna(""))
+        .groupby(["kind", "by", "role"], sort=False)
+        .agg(
+            accounts=("account", lambda s: ", ".join(sorted(set(s) - {""}))),
+            links=("dst", "size"),
+            first=("hour", "min"),
+            last=("hour", "max"),
+        )
+        .reset_index()
+        .sort_values(["links", "kind"], ascending=[False, True])
+    )
+    return folded[cols].reset_index(drop=True)
+
+
+def routine_sentence(chain: pd.DataFrame) -> str:
+    """``"412 routine AssumeRole session(s) of role(s) cicd-deploy in 4 account(s) by ... collapsed."``"""
+    rest = routine_links(chain)
+    if not len(rest):
+        return "No routine links."
+    assumed = rest[rest["kind"] == "assumed"]
+    parts = []
+    if len(assumed):
+        roles = sorted(set(assumed["dst"].map(_role_name).dropna()))
+        by = sorted(set(assumed["src"].map(short_entity)))
+        accounts = sorted(set(assumed["dst"].map(_account_of).dropna()))
+        parts.append(
+            f"{len(assumed)} routine AssumeRole session(s) of role(s) {', '.join(roles) or '?'} "
+            f"in {len(accounts)} account(s) by {', '.join(by)}"
+        )
+    issued = int((rest["kind"] == "issued").sum())
+    if issued:
+        parts.append(f"{issued} temporary key(s) issued to them")
+    created = int((rest["kind"] == "created_key").sum())
+    if created:
+        parts.append(f"{created} key(s) created")
+    return (
+        "; ".join(parts)
+        + ": from known IPs and clients, nothing newly observed, none in the incident window; collapsed."
+    )
+
+
+def _role_name(entity: str) -> str | None:
+    kind, _, key = entity.partition(":")
+    if kind in TEMPORARY_KINDS and ":assumed-role/" in key:
+        return key.split(":assumed-role/", 1)[1].split("/", 1)[0]
+    return None
+
+
+def _account_of(entity: str) -> str | None:
+    _, _, key = entity.partition(":")
+    parts = key.split(":")
+    return parts[4] if key.startswith("arn:") and len(parts) > 4 and parts[4] else None

@@ -1,1 +1,0 @@
-"""The connection layer: sessions, enabled regions, and the accounts x regions fan-out."""

@@ -1,0 +1,1 @@
+"""What analysts get: charts, HTML pages and the posture review report."""
