@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from orginsight import Lake  # noqa: E402
-from orginsight.engines.local import MAX_OBJECT_SIZE  # noqa: E402
+from orginsight.engines.scan import MAX_OBJECT_SIZE  # noqa: E402
 from orginsight.sources.layout import cloudtrail_key, iter_cloudtrail_files  # noqa: E402
 
 TEMPLATES = REPO.parent / "shared" / "data" / "cloudtrail" / "invictus-stratus"

@@ -8,12 +8,15 @@ same Athena SQL, so a hunt that works on a laptop works on Athena.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orginsight.engines import translate
+from orginsight.engines.base import DataRange, Engine
+from orginsight.engines.pruning import EVENTTIME_SLACK, PartitionFilter
 from orginsight.errors import LakeError
+from orginsight.timerange import parse_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,9 +25,11 @@ if TYPE_CHECKING:
 class Lake:
     """Entry point for queries, hunts, triage and posture over one organization's data."""
 
-    def __init__(self, engine: Any, root: Path | None = None) -> None:
+    def __init__(self, engine: Engine, root: Path | None = None) -> None:
         self.engine = engine
+        """What runs the queries (``orginsight.engines.base.Engine``): DuckDB over a folder, or Athena."""
         self.root = root
+        """The lake's folder, for a local lake (None on Athena)."""
 
     @classmethod
     def local(
@@ -100,6 +105,11 @@ class Lake:
         """``sql`` with parameters in a mapping (for names that are not Python identifiers); read-only, as ``sql``."""
         return self.engine.run(translate.parse(sql), dict(params))
 
+    def data_range(self, accounts: Collection[str] | None = None) -> DataRange:
+        """The first and last day, accounts and regions of the lake's CloudTrail data (of ``accounts`` only, if
+        given); an empty range on Athena, where finding out would scan the whole trail."""
+        return self.engine.data_range(accounts=accounts)
+
     def load_into_memory(
         self, since: Any = None, until: Any = None, accounts: list[str] | None = None
     ) -> dict:
@@ -109,11 +119,6 @@ class Lake:
         notebook session): each then reads the in-memory table instead of the files.
         Returns what was loaded: files, records, unreadable files, seconds.
         """
-        from orginsight.engines.translate import EVENTTIME_SLACK, PartitionFilter
-        from orginsight.timerange import parse_time
-
-        if not hasattr(self.engine, "load_into_memory"):
-            raise LakeError("load_into_memory is for local lakes; Athena reads at scale by itself")
         pf = PartitionFilter(accounts=set(accounts) if accounts else None)
         pf.narrow_days(
             parse_time(since).date() - EVENTTIME_SLACK if since is not None else None,
@@ -130,11 +135,6 @@ class Lake:
         from Parquet while their files are unchanged (see ``orginsight.engines.parquet_cache``).
         Returns what was written, what was already up to date, open days left as JSON, unreadable files.
         """
-        from orginsight.engines.translate import PartitionFilter
-        from orginsight.timerange import parse_time
-
-        if not hasattr(self.engine, "compact"):
-            raise LakeError("compact is for local lakes; Athena reads the bucket as it is")
         pf = PartitionFilter(accounts=set(accounts) if accounts else None)
         pf.narrow_days(
             parse_time(since).date() if since is not None else None,
@@ -197,5 +197,5 @@ class Lake:
         return read_collected(self.root, collector, table, latest=latest)
 
     def __repr__(self) -> str:
-        where = self.root if self.root is not None else getattr(self.engine, "describe", lambda: "")()
+        where = self.root if self.root is not None else self.engine.describe()
         return f"Lake({self.engine.name}: {where})"

@@ -125,11 +125,9 @@ def scenario(lake: Lake) -> dict[str, Any] | None:
 
 def data_end(lake: Lake) -> datetime:
     """The end of the lake's CloudTrail data (midnight after its newest day), or the next hour on Athena."""
-    files = getattr(lake.engine, "files", None)
-    days = [f.day for f in files()] if callable(files) else []
-    if days:
-        last = max(days)
-        return datetime(last.year, last.month, last.day) + timedelta(days=1)
+    end = lake.data_range().end
+    if end is not None:
+        return end
     now = datetime.now(UTC).replace(tzinfo=None)
     return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
 

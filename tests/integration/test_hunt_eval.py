@@ -98,7 +98,7 @@ SAMPLE = ("cloudtrail_tampering", "guardduty_tampering", "root_activity")
 def few_hunts(monkeypatch: pytest.MonkeyPatch) -> None:
     """The commands over three hunts only: the whole library is already scored above."""
     chosen = [h for h in hunts.list_hunts() if h.name in SAMPLE]
-    monkeypatch.setattr(hunts, "list_hunts", lambda directory=None: [*chosen])
+    monkeypatch.setattr(hunts.library, "list_hunts", lambda directory=None: [*chosen])
 
 
 def test_hunt_eval_command_prints_both_tables(demo: Path, few_hunts, capsys) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from orginsight.engines.local import CHECKS_DIR, LocalEngine
+from orginsight.engines.filechecks import CHECKS_DIR
+from orginsight.engines.local import LocalEngine
 from orginsight.sources.layout import cloudtrail_key
 
 START = datetime(2024, 5, 1, 0, 0)

@@ -160,7 +160,7 @@ def test_sql_typed_parameters_run_end_to_end(zero_lake: Path, capsys) -> None:
 def test_sql_refuses_a_non_finite_parameter_and_runs_nothing(zero_lake: Path, capsys) -> None:
     code = cli.main(["sql", "SELECT :limit AS x", "--param", "limit:float=1e999", "--lake", str(zero_lake)])
     captured = capsys.readouterr()
-    assert code == 2 and "parameter 'limit'" in captured.err and "finite" in captured.err
+    assert code == 1 and "parameter 'limit'" in captured.err and "finite" in captured.err
     assert captured.out == ""
 
 
@@ -178,7 +178,8 @@ def test_hunt_run_keeps_the_leading_zero_of_a_string_and_a_list_parameter(zero_l
 
 def test_hunt_show_binds_a_string_parameter_as_text() -> None:
     sql = hunts.athena_sql(
-        hunts.get("principal_activity"), cli._raw_params([f"principal={ACCOUNT}", f"accounts={ACCOUNT}"])
+        hunts.get("principal_activity"),
+        cli.parse_hunt_params([f"principal={ACCOUNT}", f"accounts={ACCOUNT}"]),
     )
     assert f"STRPOS(useridentity.arn, '{ACCOUNT}') > 0" in sql and f"account IN ('{ACCOUNT}')" in sql
 
@@ -226,12 +227,12 @@ def test_hunt_int_parameter_refuses_python_values_that_are_not_whole_numbers(val
 
 def test_hunt_run_refuses_a_non_finite_parameter_on_the_command_line(zero_lake: Path, capsys) -> None:
     args = ["hunt", "run", "get_password_data_burst", "--lake", str(zero_lake), *WINDOW]
-    assert cli.main([*args, "--param", "min_calls=inf"]) == 2
+    assert cli.main([*args, "--param", "min_calls=inf"]) == 1
     assert "parameter 'min_calls' (int)" in capsys.readouterr().err
 
 
 def test_hunt_parameters_take_no_command_line_type(capsys) -> None:
-    assert cli.main(["hunt", "show", "principal_activity", "--param", "principal:int=5"]) == 2
+    assert cli.main(["hunt", "show", "principal_activity", "--param", "principal:int=5"]) == 1
     assert "typed by its header" in capsys.readouterr().err
 
 

@@ -12,13 +12,14 @@ import plotly.graph_objects as go
 import pytest
 
 from orginsight import notebook
+from orginsight.engines.base import DataRange
 from orginsight.errors import LakeError, ParameterError
 
 
 def fake_lake(root: Path | None = None, days: tuple[date, ...] = ()) -> SimpleNamespace:
-    """A lake whose engine lists CloudTrail files of ``days`` (what ``data_end`` reads), rooted at ``root``."""
-    engine = SimpleNamespace(files=lambda: [SimpleNamespace(day=d) for d in days])
-    return SimpleNamespace(engine=engine, root=root)
+    """A lake holding CloudTrail data on ``days`` (its ``data_range``, what ``data_end`` reads), rooted at ``root``."""
+    held = DataRange(first_day=min(days), last_day=max(days)) if days else DataRange()
+    return SimpleNamespace(data_range=lambda accounts=None: held, root=root)
 
 
 def findings_frame() -> pd.DataFrame:

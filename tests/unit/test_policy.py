@@ -1,10 +1,13 @@
 """The shipped IAM policy holds exactly the read-only actions the code calls, plus Athena's documented needs.
 
-The source is scanned with ``ast``: in each module, every method call ``x.<op>(...)``
-and every string literal naming an operation (``get_paginator("op")``, ``paginate(client,
-"op")``, helper calls like ``pages("list_members")``) is matched against the boto3 services
-that module creates clients for (``.client("svc", ...)`` or ``SERVICE = "svc"``), and mapped
-to its IAM action through botocore's own method-to-API table.
+What the code calls is declared in the service registry (``orginsight.collectors.registry``:
+each service's ``operations``, plus the shared plumbing's), and mapped to IAM actions through
+botocore's own method-to-API table. The declarations are checked against the source, scanned
+with ``ast``: in each module, every method call ``x.<op>(...)`` and every string literal naming
+an operation (``get_paginator("op")``, ``paginate(client, "op")``, helper calls like
+``pages("list_members")``) is matched against the boto3 services that module creates clients
+for (``.client("svc", ...)`` or ``SERVICE = "svc"``). Literals of module-level constants
+(``GUARDDUTY = Service(...)``, ``OPERATIONS = ...``) are declarations, not calls, and are not counted.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+
+from orginsight.collectors import registry
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "orginsight"
 POLICY = SRC / "policies" / "orginsight-readonly.json"
@@ -101,17 +106,45 @@ def _services_of(tree: ast.AST) -> set[str]:
     return services
 
 
+def _declared(tree: ast.Module) -> set[int]:
+    """ids of the string literals in module-level constants (``NAME = ...``): declarations, not calls."""
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
+        if all(isinstance(t, ast.Name) and t.id.isupper() for t in targets):
+            found |= {id(n) for n in ast.walk(node) if isinstance(n, ast.Constant)}
+    return found
+
+
+SESSION = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1")
+
+
+def _client_meta(service: str):  # noqa: ANN202 - botocore's ClientMeta
+    return SESSION.client(service).meta
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action of a boto3 call (``("s3", "list_objects_v2")`` -> ``s3:ListBucket``)."""
+    meta = _client_meta(service)
+    action = f"{meta.service_model.signing_name}:{meta.method_to_api_mapping[operation]}"
+    return IAM_NAMES.get(action, action)
+
+
 def called_actions() -> dict[str, set[str]]:
     """IAM action -> modules that call it, for every boto3 operation named in the source."""
-    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1")
-    known = set(session.get_available_services())
-    mappings: dict[str, dict[str, str]] = {}
+    known = set(SESSION.get_available_services())
     found: dict[str, set[str]] = {}
     for path in sorted(SRC.rglob("*.py")):
         tree = ast.parse(path.read_text())
         services = _services_of(tree) & known
         if not services:
             continue
+        declared = _declared(tree)
         names = {
             n.func.attr
             for n in ast.walk(tree)
@@ -120,16 +153,44 @@ def called_actions() -> dict[str, set[str]]:
         names |= {
             n.value
             for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier()
+            if isinstance(n, ast.Constant)
+            and isinstance(n.value, str)
+            and n.value.isidentifier()
+            and id(n) not in declared
         }
         for service in services:
-            if service not in mappings:
-                mappings[service] = session.client(service).meta.method_to_api_mapping
-            iam_prefix = session.client(service).meta.service_model.signing_name
-            for name in names & set(mappings[service]):
-                action = f"{iam_prefix}:{mappings[service][name]}"
-                found.setdefault(IAM_NAMES.get(action, action), set()).add(str(path.relative_to(SRC)))
+            for name in names & set(_client_meta(service).method_to_api_mapping):
+                found.setdefault(iam_action(service, name), set()).add(str(path.relative_to(SRC)))
     return found
+
+
+def registry_actions() -> dict[str, set[str]]:
+    """IAM action -> the registry entries that declare it (a collector name, or "shared")."""
+    owners = {op: {"shared"} for op in registry.SHARED_OPERATIONS}
+    for s in registry.SERVICES.values():
+        for op in s.operations:
+            owners.setdefault(op, set()).add(s.name)
+    found: dict[str, set[str]] = {}
+    for (service, operation), names in owners.items():
+        found.setdefault(iam_action(service, operation), set()).update(names)
+    return found
+
+
+def test_every_declared_operation_is_a_boto3_operation() -> None:
+    unknown = sorted(
+        (service, op)
+        for service, op in registry.operations()
+        if op not in _client_meta(service).method_to_api_mapping
+    )
+    assert unknown == [], f"not boto3 operations (snake_case, as in client.<operation>): {unknown}"
+
+
+def test_the_registry_declares_exactly_what_the_code_calls() -> None:
+    called, declared = called_actions(), registry_actions()
+    undeclared = {a: sorted(m) for a, m in called.items() if a not in declared}
+    assert undeclared == {}, f"declare these in their service's operations (collectors/): {undeclared}"
+    uncalled = {a: sorted(m) for a, m in declared.items() if a not in called}
+    assert uncalled == {}, f"declared but nothing in src/ calls them: {uncalled}"
 
 
 def test_every_api_the_code_calls_is_in_the_policy() -> None:
@@ -139,8 +200,13 @@ def test_every_api_the_code_calls_is_in_the_policy() -> None:
     assert missing == {}, f"add these to {POLICY.name}: {missing}"
 
 
+def test_every_declared_operation_is_in_the_policy() -> None:
+    missing = {a: sorted(m) for a, m in registry_actions().items() if a not in policy_actions()}
+    assert missing == {}, f"add these to {POLICY.name}: {missing}"
+
+
 def test_the_policy_grants_nothing_the_code_does_not_call() -> None:
-    called = set(called_actions())
+    called = set(registry_actions())
     unused = policy_actions() - called - ATHENA_ACTIONS - IMPLIED_ACTIONS
     assert unused == set(), f"remove from {POLICY.name} (nothing calls them): {sorted(unused)}"
 

@@ -29,6 +29,7 @@ from orginsight.analytics.graph import entities as E
 from orginsight.analytics.graph.build import EVENT_TIME, PRINCIPAL_SQL
 from orginsight.analytics.graph.model import EntityGraph
 from orginsight.analytics.graph.novelty import of_subjects
+from orginsight.analytics.org import account_names
 from orginsight.errors import ParameterError
 from orginsight.timerange import delivery_days
 
@@ -125,13 +126,9 @@ class Triage:
 
 def _default_window(lake: Any) -> tuple[datetime, datetime]:
     """A month ending at the newest data of a local lake (now, for Athena)."""
-    files = getattr(lake.engine, "files", None)
-    if callable(files):
-        days = [f.day for f in files()]
-        if days:
-            last = max(days)
-            end = datetime(last.year, last.month, last.day) + timedelta(days=1)
-            return end - DEFAULT_WINDOW, end
+    end = lake.data_range().end
+    if end is not None:
+        return end - DEFAULT_WINDOW, end
     end = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0) + timedelta(hours=1)
     return end - DEFAULT_WINDOW, end
 
@@ -351,9 +348,7 @@ def _account_names(lake: Any) -> dict[str, str]:
         accounts = lake.collected("org", "accounts", latest=True)
     except (OrgInsightError, AttributeError, OSError):
         return {}
-    if not {"account_id", "name"} <= set(accounts.columns):
-        return {}
-    return dict(zip(accounts["account_id"].astype(str), accounts["name"].astype(str), strict=True))
+    return account_names(accounts)
 
 
 def _actors(timeline: pd.DataFrame, seeds: dict[str, set[str]], chain: pd.DataFrame) -> set[str]:

@@ -29,6 +29,8 @@ import pandas as pd
 from orginsight.analytics.findings import FindingsBatch, findings_frame, normalize_findings, to_utc
 from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
 from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.collectors.regions import resolve_regions
+from orginsight.collectors.service import Coverage, RunOptions, Service, Table
 from orginsight.sources.layout import GUARDDUTY_KEY
 
 SERVICE = "guardduty"
@@ -343,6 +345,56 @@ def transform_statistics(region: str, statistic_calls: list[Call]) -> list[dict[
     return rows
 
 
+def transform_coverage(
+    recording: ApiRecording,
+) -> tuple[dict[tuple[str, str], bool], dict[str, dict[tuple[str, str], bool]]]:
+    """GuardDuty status per (account, region), and per feature, for posture's coverage matrix.
+
+    An account is covered where it is an ENABLED member, where its own ListDetectors call found a
+    detector, and the delegated admin wherever it administers members (it runs GuardDuty itself).
+    Features come from each member's GetMemberDetectors when recorded, else from the organization
+    configuration's auto-enable setting (NEW or ALL) applied to enabled members. Built on the rows of
+    the transforms above, so GuardDuty's member responses are read in one place; additional
+    configurations (rows named ``FEATURE/CONFIG``) are not columns of the matrix.
+    """
+    status: dict[tuple[str, str], bool] = {}
+    member_features: dict[tuple[str, str], dict[str, bool]] = {}
+    org_auto: dict[str, dict[str, bool]] = {}
+    for region in recording.regions(SERVICE):
+        members = transform_members(region, recording.calls(SERVICE, region, "list_members"))
+        for m in members:
+            status[(m["account_id"], region)] = str(m["relationship_status"]).upper() == "ENABLED"
+        for admin in sorted({m["administrator_id"] for m in members if m["administrator_id"]}):
+            status.setdefault((admin, region), True)
+        for call in recording.calls(SERVICE, region, "list_detectors"):
+            if call["response"].get("DetectorIds") and call.get("account"):
+                status[(call["account"], region)] = True
+        for row in transform_member_features(
+            region, recording.calls(SERVICE, region, "get_member_detectors")
+        ):
+            if "/" not in row["feature"]:
+                member_features.setdefault((row["account_id"], region), {})[row["feature"]] = (
+                    row["status"] == "ENABLED"
+                )
+        calls = recording.calls(SERVICE, region, "describe_organization_configuration")
+        for row in transform_org_configuration(region, calls):
+            if row["feature"] is not None and "/" not in row["feature"]:
+                org_auto.setdefault(region, {})[row["feature"]] = row["auto_enable"] in ("NEW", "ALL")
+    names = sorted(
+        {n for v in org_auto.values() for n in v} | {n for v in member_features.values() for n in v}
+    )
+    features: dict[str, dict[tuple[str, str], bool]] = {}
+    for name in names:
+        per = {}
+        for (account, region), on in status.items():
+            if (account, region) in member_features:
+                per[(account, region)] = on and member_features[(account, region)].get(name, False)
+            else:
+                per[(account, region)] = on and org_auto.get(region, {}).get(name, False)
+        features[name] = per
+    return status, features
+
+
 def transform_findings(responses: list[dict[str, Any]], org: pd.DataFrame | None = None) -> pd.DataFrame:
     """The normalized findings frame of GetFindings responses (PascalCase boto3 shape)."""
     return normalize_findings(responses, org=org, origin="guardduty get_findings")
@@ -522,3 +574,61 @@ def read_guardduty_export_s3(
     df = export_frame(batch, org, latest_only)
     df.attrs["failures"] = log.failure_records()
     return df
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, options: RunOptions) -> list[str]:
+    """``orginsight collect guardduty``: every picked region's state and the findings the options select."""
+    regions = resolve_regions(options.regions, connection, SERVICE)
+    criteria = finding_criteria(
+        since=options.since,
+        min_severity=options.min_severity,
+        archived=None if options.include_archived else False,
+    )
+    get_guardduty(
+        connection, regions, recording, log, criteria, workers=options.workers, progress=options.progress
+    )
+    return regions
+
+
+CALLS = (
+    "describe_organization_configuration",
+    "get_detector",
+    "get_findings",
+    "get_findings_statistics",
+    "get_member_detectors",
+    "list_detectors",
+    "list_findings",
+    "list_members",
+)
+"""The GuardDuty operations ``get_guardduty`` calls (``read_guardduty_export_s3`` reads S3 besides)."""
+
+GUARDDUTY = Service(
+    name="guardduty",
+    api=SERVICE,
+    operations=frozenset((SERVICE, op) for op in CALLS) | {("s3", "list_objects_v2"), ("s3", "get_object")},
+    tables=(
+        Table("detectors", transform_detectors),
+        Table("members", transform_members),
+        Table("member_features", transform_member_features),
+        Table("organization_configuration", transform_org_configuration),
+        Table("statistics", transform_statistics),
+        Table("findings", transform_findings),
+    ),
+    frames=guardduty_frames,
+    get=get_for_run,
+    demo_records=frozenset({"list_detectors", "list_members", "describe_organization_configuration"}),
+    coverage=(
+        Coverage(
+            "GuardDuty",
+            SERVICE,
+            status_key="RelationshipStatus",
+            enabled=frozenset({"ENABLED"}),
+            transform=transform_coverage,
+        ),
+    ),
+    export_findings=read_guardduty_export,  # the demo lake's findings are its S3 export
+)
+"""GuardDuty in the registry (``orginsight.collectors.registry.SERVICES["guardduty"]``)."""

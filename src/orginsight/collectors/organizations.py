@@ -17,6 +17,7 @@ import pandas as pd
 
 from orginsight.collectors.fanout import OutcomeLog, Target, fan_out
 from orginsight.collectors.recording import GLOBAL, ApiRecording, Call, paginate
+from orginsight.collectors.service import RunOptions, Service, Table
 
 SERVICE = "organizations"
 ORG_WORKERS = 4
@@ -273,9 +274,10 @@ def transform_trusted_services(responses: list[dict[str, Any]]) -> pd.DataFrame:
     return df.sort_values("service_principal").reset_index(drop=True)
 
 
-def organization_frames(recording: ApiRecording) -> dict[str, pd.DataFrame]:
+def organization_frames(recording: ApiRecording, org: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every Organizations table from recorded pages: organization, accounts, ous, tags, delegated_admins,
-    trusted_services."""
+    trusted_services. ``org`` is ignored (the organization names its own accounts); it is accepted so every
+    service's ``frames`` is called alike."""
 
     def calls(op: str) -> list[Call]:
         return recording.calls(SERVICE, GLOBAL, op)
@@ -315,3 +317,46 @@ def collect_organization(
     for df in frames.values():
         df.attrs["failures"] = log.failure_records()
     return frames
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, options: RunOptions) -> list[str]:
+    """``orginsight collect org``: every page, from the global endpoint (no regions to report)."""
+    get_organization(connection, recording, log, progress=options.progress)
+    return []
+
+
+CALLS = frozenset(
+    {
+        "describe_organization",
+        "list_accounts",
+        "list_accounts_for_parent",
+        "list_aws_service_access_for_organization",
+        "list_delegated_administrators",
+        "list_delegated_services_for_account",
+        "list_organizational_units_for_parent",
+        "list_roots",
+        "list_tags_for_resource",
+    }
+)
+"""The Organizations operations ``get_organization`` (and ``list_account_ids``) call."""
+
+ORGANIZATIONS = Service(
+    name="org",
+    api=SERVICE,
+    operations=frozenset((SERVICE, op) for op in CALLS),
+    tables=(
+        Table("organization", transform_organization),
+        Table("accounts", transform_accounts),
+        Table("ous", transform_ou_tree),
+        Table("tags", transform_tags),
+        Table("delegated_admins", transform_delegated_admins),
+        Table("trusted_services", transform_trusted_services),
+    ),
+    frames=organization_frames,
+    get=get_for_run,
+    demo_records=CALLS,  # the demo records every page a live collection records
+)
+"""Organizations in the registry (``orginsight.collectors.registry.SERVICES["org"]``)."""

@@ -16,6 +16,9 @@ from orginsight.errors import CollectionError
 
 ENABLED_STATUSES = frozenset({"opt-in-not-required", "opted-in"})
 
+OPERATIONS = frozenset({("ec2", "describe_regions")})
+"""Calls of regional collectors, to pick the account's enabled regions."""
+
 
 def transform_regions(response: dict[str, Any]) -> list[str]:
     """Enabled region names from one DescribeRegions response, sorted."""
@@ -46,10 +49,10 @@ def resolve_regions(
         except Exception as e:  # noqa: BLE001 - any failure here means we cannot pick regions at all
             raise CollectionError(
                 f"could not list enabled regions with ec2:DescribeRegions from {connection.home_region} ({e}); "
-                "pass --regions eu-west-1,us-east-1 to name them"
+                "pass --region eu-west-1,us-east-1 to name them"
             ) from e
     names = spec.split(",") if isinstance(spec, str) else list(spec)
     names = [n.strip() for n in names if n.strip()]
     if not names:
-        raise CollectionError("no regions given: pass --regions all or a comma-separated list")
+        raise CollectionError("no regions given: pass --region all or a comma-separated list")
     return names

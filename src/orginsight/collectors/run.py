@@ -14,15 +14,20 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.collectors.fanout import OutcomeLog
+from orginsight.collectors.organizations import ORGANIZATIONS
+from orginsight.collectors.recording import ApiRecording
+from orginsight.collectors.registry import SERVICES
+from orginsight.collectors.service import RunOptions, Service
+from orginsight.collectors.session import Connection
+from orginsight.collectors.snapshots import read_snapshots, snapshot_folders, write_snapshot
 from orginsight.errors import CollectionError, LakeError
 
-COLLECTORS = ("org", "guardduty", "securityhub")
-"""Collector names, as in ``orginsight collect <name>`` and ``snapshots/<name>/``."""
+COLLECTORS = tuple(SERVICES)
+"""Collector names, as in ``orginsight collect <name>`` and ``snapshots/<name>/`` (from the registry)."""
 
 FINDING_PAGES = frozenset({"list_findings", "get_findings"})
 """Operations whose pages are not kept beside a snapshot: the findings table holds each finding's raw JSON."""
-
-SERVICES = {"org": "organizations", "guardduty": "guardduty", "securityhub": "securityhub"}
 
 
 @dataclass
@@ -64,19 +69,19 @@ class CollectionResult:
         return "\n".join(lines)
 
 
-def _check(collector: str) -> None:
-    if collector not in COLLECTORS:
+def service_of(collector: str) -> Service:
+    """The registry's service of a collector name; an unknown name is a ``CollectionError`` naming the choices."""
+    if collector not in SERVICES:
         raise CollectionError(f"unknown collector {collector!r}: choose one of {', '.join(COLLECTORS)}")
+    return SERVICES[collector]
 
 
 def latest_org_accounts(root: str | Path | None) -> pd.DataFrame | None:
     """The newest Organizations ``accounts`` snapshot below ``root``, to name accounts in findings."""
     if root is None:
         return None
-    from orginsight.collectors.snapshots import read_snapshots
-
     try:
-        return read_snapshots(root, "org", "accounts", latest=True)
+        return read_snapshots(root, ORGANIZATIONS.name, "accounts", latest=True)
     except LakeError:
         return None
 
@@ -85,40 +90,24 @@ def frames_from_recording(
     collector: str, recording: Any, org: pd.DataFrame | None = None
 ) -> dict[str, pd.DataFrame]:
     """The collector's tables from recorded API pages (live or demo), via its transform_* functions."""
-    _check(collector)
-    if collector == "org":
-        from orginsight.collectors.organizations import organization_frames
-
-        return organization_frames(recording)
-    if collector == "guardduty":
-        from orginsight.collectors.guardduty import guardduty_frames
-
-        return guardduty_frames(recording, org)
-    from orginsight.collectors.securityhub import securityhub_frames
-
-    return securityhub_frames(recording, org)
+    return service_of(collector).frames(recording, org)
 
 
 def frames_from_lake(lake: str | Path, collector: str) -> dict[str, pd.DataFrame]:
     """A demo lake's recorded responses (``<lake>/api/<service>/<region>/<op>.json``) as the collector's tables.
 
-    Findings are joined with the recorded organization, when the lake has one. GuardDuty
-    findings come from the recorded GetFindings pages or, when none were recorded, from the
-    lake's GuardDuty S3 export (``AWSLogs/<account>/GuardDuty/...``), newest version of each.
+    Findings are joined with the recorded organization, when the lake has one. A service with
+    an export (GuardDuty: ``AWSLogs/<account>/GuardDuty/...``) reads its findings from the
+    lake's export files when no findings pages were recorded, newest version of each.
     """
-    from orginsight.collectors.organizations import organization_frames
-    from orginsight.collectors.recording import ApiRecording
-
-    _check(collector)
+    service = service_of(collector)
     recording = ApiRecording.load(lake)
     org = None
-    if collector != "org" and recording.calls("organizations", None, "list_accounts"):
-        org = organization_frames(recording)["accounts"]
-    frames = frames_from_recording(collector, recording, org)
-    if collector == "guardduty" and frames["findings"].empty:
-        from orginsight.collectors.guardduty import read_guardduty_export
-
-        frames["findings"] = read_guardduty_export(lake, org=org)
+    if service is not ORGANIZATIONS and recording.calls(ORGANIZATIONS.api, None, "list_accounts"):
+        org = ORGANIZATIONS.frames(recording, None)["accounts"]
+    frames = service.frames(recording, org)
+    if service.export_findings is not None and frames["findings"].empty:
+        frames["findings"] = service.export_findings(lake, org)
     return frames
 
 
@@ -128,20 +117,34 @@ def read_collected(lake: str | Path, collector: str, table: str, latest: bool = 
     Notebooks read live collections and the demo lake the same way. Recorded responses have no
     collection time of their own, so their ``collected_at`` is the newest recorded file's time.
     """
-    from orginsight.collectors.snapshots import read_snapshots, snapshot_folders
-
-    _check(collector)
+    service = service_of(collector)
     if snapshot_folders(lake, collector):
         return read_snapshots(lake, collector, table, latest=latest)
     frames = frames_from_lake(lake, collector)
     if table not in frames:
         raise LakeError(f"collector {collector!r} has no table {table!r}: choose one of {', '.join(frames)}")
-    api = Path(lake) / "api" / SERVICES[collector]
+    api = Path(lake) / "api" / service.api
     newest = max((p.stat().st_mtime for p in api.rglob("*.json")), default=None)
     df = frames[table].copy()
     df["collected_at"] = pd.Timestamp(newest, unit="s", tz="UTC").floor("s") if newest else pd.NaT
     df.attrs["snapshots"] = []
     return df
+
+
+def open_connection(
+    profile: str | None, role_arn: str | None, member_role: str | None, region: str | None
+) -> Connection:
+    """A live AWS connection, or one clear ``CollectionError`` saying how to give credentials."""
+    try:
+        connection = Connection.from_profile(profile, role_arn, member_role, region)
+    except Exception as e:  # noqa: BLE001 - profile/credential problems, reported as one clear error
+        raise CollectionError(f"cannot open an AWS session (profile {profile or 'default'}): {e}") from e
+    if connection.session.get_credentials() is None:
+        raise CollectionError(
+            "no AWS credentials found: pass --profile, set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
+            "AWS_SECRET_ACCESS_KEY, or replay a demo lake with --from-lake"
+        )
+    return connection
 
 
 def collect(
@@ -168,10 +171,7 @@ def collect(
     Per-account/region failures never raise: they are in ``result.failures``, the
     manifest, and every frame's ``attrs["failures"]``.
     """
-    from orginsight.collectors.fanout import OutcomeLog
-    from orginsight.collectors.recording import ApiRecording
-
-    _check(collector)
+    service = service_of(collector)
     now = collected_at or datetime.now(UTC)
     recording = None
     if from_lake is not None:
@@ -179,61 +179,24 @@ def collect(
         result = CollectionResult(collector, frames, [])
         source = f"recorded:{from_lake}"
     else:
-        from orginsight.collectors.regions import resolve_regions
-        from orginsight.collectors.session import Connection
-
         if connection is None:
-            try:
-                connection = Connection.from_profile(profile, role_arn, member_role, region)
-            except Exception as e:  # noqa: BLE001 - profile/credential problems, reported as one clear error
-                raise CollectionError(
-                    f"cannot open an AWS session (profile {profile or 'default'}): {e}"
-                ) from e
-            if connection.session.get_credentials() is None:
-                raise CollectionError(
-                    "no AWS credentials found: pass --profile, set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
-                    "AWS_SECRET_ACCESS_KEY, or replay a demo lake with --from-lake"
-                )
+            connection = open_connection(profile, role_arn, member_role, region)
         log = OutcomeLog()
         recording = ApiRecording()
         org = latest_org_accounts(out)
-        since = now - timedelta(days=since_days) if since_days else None
-        picked: list[str] = []
-        if collector == "org":
-            from orginsight.collectors.organizations import get_organization
-
-            get_organization(connection, recording, log, progress=progress)
-        elif collector == "guardduty":
-            from orginsight.collectors.guardduty import finding_criteria, get_guardduty
-
-            picked = resolve_regions(regions, connection, "guardduty")
-            criteria = finding_criteria(
-                since=since, min_severity=min_severity, archived=None if include_archived else False
-            )
-            get_guardduty(connection, picked, recording, log, criteria, workers=workers, progress=progress)
-        else:
-            from orginsight.collectors.securityhub import aggregation_region, asff_filters, get_securityhub
-
-            picked = resolve_regions(regions, connection, "securityhub")
-            aggregator = aggregation_region(connection, log, region)
-            filters = asff_filters(since=since, record_state=None if include_archived else "ACTIVE")
-            accounts = None
-            if member_role:  # standards live in each member account: read them through the member role
-                from orginsight.collectors.organizations import list_account_ids
-
-                accounts = list(org["account_id"]) if org is not None else list_account_ids(connection, log)
-            get_securityhub(
-                connection,
-                [aggregator] if aggregator else picked,
-                recording,
-                log,
-                filters,
-                accounts=accounts,
-                regions=picked,
-                workers=workers,
-                progress=progress,
-            )
-        frames = frames_from_recording(collector, recording, org)
+        options = RunOptions(
+            regions=regions,
+            region=region,
+            member_role=member_role,
+            since=now - timedelta(days=since_days) if since_days else None,
+            min_severity=min_severity,
+            include_archived=include_archived,
+            workers=workers,
+            progress=progress,
+            org=org,
+        )
+        picked = service.get(connection, recording, log, options)
+        frames = service.frames(recording, org)
         result = CollectionResult(
             collector, frames, log.failure_records(), recording.count(), picked, log.summary()
         )
@@ -241,8 +204,6 @@ def collect(
     for df in result.frames.values():
         df.attrs["failures"] = result.failures
     if out is not None:
-        from orginsight.collectors.snapshots import write_snapshot
-
         result.snapshot = write_snapshot(
             out,
             collector,

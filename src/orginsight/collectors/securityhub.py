@@ -18,7 +18,10 @@ import pandas as pd
 
 from orginsight.analytics.findings import normalize_findings, to_utc
 from orginsight.collectors.fanout import DEFAULT_WORKERS, OutcomeLog, Target, fan_out
+from orginsight.collectors.organizations import list_account_ids
 from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.collectors.regions import resolve_regions
+from orginsight.collectors.service import Coverage, RunOptions, Service, Table
 
 SERVICE = "securityhub"
 FINDINGS_PAGE = 100
@@ -270,3 +273,56 @@ def collect_securityhub(
     for df in frames.values():
         df.attrs["failures"] = log.failure_records()
     return frames
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, options: RunOptions) -> list[str]:
+    """``orginsight collect securityhub``: findings from the aggregation region (else every picked region),
+    standards and controls per picked region, in every member account when a member role is given."""
+    regions = resolve_regions(options.regions, connection, SERVICE)
+    aggregator = aggregation_region(connection, log, options.region)
+    filters = asff_filters(since=options.since, record_state=None if options.include_archived else "ACTIVE")
+    accounts = None
+    if options.member_role:  # standards live in each member account: read them through the member role
+        org = options.org
+        accounts = list(org["account_id"]) if org is not None else list_account_ids(connection, log)
+    get_securityhub(
+        connection,
+        [aggregator] if aggregator else regions,
+        recording,
+        log,
+        filters,
+        accounts=accounts,
+        regions=regions,
+        workers=options.workers,
+        progress=options.progress,
+    )
+    return regions
+
+
+CALLS = ("describe_standards_controls", "get_enabled_standards", "get_findings", "list_finding_aggregators")
+"""The Security Hub operations ``get_securityhub`` and ``aggregation_region`` call."""
+
+SECURITYHUB = Service(
+    name="securityhub",
+    api=SERVICE,
+    # with --member-role, the member accounts come from Organizations ListAccounts (list_account_ids)
+    operations=frozenset((SERVICE, op) for op in CALLS) | {("organizations", "list_accounts")},
+    tables=(
+        Table("findings", transform_findings),
+        Table("standards", transform_standards),
+        Table("controls", transform_controls),
+    ),
+    frames=securityhub_frames,
+    get=get_for_run,
+    # The coverage matrix reads list_members, which the collector does not call (yet): demo lakes only.
+    demo_records=frozenset({"get_enabled_standards", "list_members"}),
+    coverage=(
+        Coverage(
+            "Security Hub", SERVICE, status_key="MemberStatus", enabled=frozenset({"ENABLED", "ASSOCIATED"})
+        ),
+    ),
+)
+"""Security Hub in the registry (``orginsight.collectors.registry.SERVICES["securityhub"]``)."""

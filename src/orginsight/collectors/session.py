@@ -18,6 +18,9 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, RefreshableCredentials
 
+OPERATIONS = frozenset({("sts", "get_caller_identity"), ("sts", "assume_role")})
+"""Calls every collector shares: who we are, and member-account roles (``--member-role``)."""
+
 DEFAULT_MAX_ATTEMPTS = 8
 """botocore attempts per call, first try included. Adaptive mode also rate-limits client-side after throttles."""
 

@@ -16,10 +16,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from orginsight.demo import cloudtrail as ct
+from orginsight.demo.cloudtrail import DayResult, DayTask, generate_day
 from orginsight.demo.guardduty import write_guardduty_export
 from orginsight.demo.incidents import plant_incidents
 from orginsight.demo.org import MIN_ACCOUNTS, build_organization, organizations_responses, service_responses
+from orginsight.demo.records import ct_time
 from orginsight.demo.storagelens import write_storage_lens
 from orginsight.errors import LakeError, ParameterError
 
@@ -112,7 +113,7 @@ def generate_lake(
         sec = int((e.time - day).total_seconds())
         extras.setdefault((index[e.account], day), []).append((sec, e.region, e.record))
     tasks = [
-        ct.DayTask(
+        DayTask(
             str(lake),
             org,
             i,
@@ -151,8 +152,8 @@ def generate_lake(
                 for a in org.accounts
             },
         },
-        "start": ct.ct_time(start),
-        "end": ct.ct_time(end),
+        "start": ct_time(start),
+        "end": ct_time(end),
         "cloudtrail": {
             "events": sum(r.events for r in results),
             "files": sum(r.files for r in results),
@@ -165,15 +166,15 @@ def generate_lake(
             "joined_mid_period": {
                 "account": org.joiner.id,
                 "name": org.joiner.name,
-                "joined": ct.ct_time(org.joiner.joined),
+                "joined": ct_time(org.joiner.joined),
             }
             if org.joiner
             else None,
             "cloudtrail_gap": {
                 "account": gap[0],
                 "region": gap[1],
-                "start": ct.ct_time(gap[2]),
-                "end": ct.ct_time(gap[3]),
+                "start": ct_time(gap[2]),
+                "end": ct_time(gap[3]),
             },
             "guardduty_not_enabled": {
                 "account": org.guardduty_disabled.id,
@@ -281,7 +282,7 @@ def _gap(org, seed: int) -> tuple[str, str, datetime, datetime]:
     return acct.id, region, start, start + timedelta(hours=5 + rng.randrange(4), minutes=rng.randrange(60))
 
 
-def _run(tasks: list[ct.DayTask], processes: int | None, progress: bool) -> list[ct.DayResult]:
+def _run(tasks: list[DayTask], processes: int | None, progress: bool) -> list[DayResult]:
     from tqdm import tqdm
 
     processes = processes or min(len(tasks), os.cpu_count() or 1)
@@ -290,14 +291,14 @@ def _run(tasks: list[ct.DayTask], processes: int | None, progress: bool) -> list
     try:
         if processes <= 1:
             for t in tasks:
-                results.append(ct.generate_day(t))
+                results.append(generate_day(t))
                 bar.update()
         else:
             import multiprocessing as mp
 
             ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
             with ctx.Pool(processes) as pool:
-                for r in pool.imap_unordered(ct.generate_day, tasks, chunksize=2):
+                for r in pool.imap_unordered(generate_day, tasks, chunksize=2):
                     results.append(r)
                     bar.update()
     finally:

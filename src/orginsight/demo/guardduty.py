@@ -17,9 +17,10 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orginsight.demo import cloudtrail as ct
+from orginsight.demo.estate import Estate, build_estate, ci_principal
 from orginsight.demo.incidents import ATTACKER_IPS, CONSOLE_ATTACKER_IP, Scenario
 from orginsight.demo.org import HOME_REGION, Account, Organization, detector_id
+from orginsight.demo.records import aws_id, ct_time, hex_id, new_uuid
 from orginsight.sources.layout import guardduty_key
 
 HISTORY_DAYS = 90
@@ -153,7 +154,7 @@ def _base(
     description: str,
     additional: dict | None = None,
 ) -> dict:
-    fid = ct.hex_id(rng, 32)
+    fid = hex_id(rng, 32)
     det = detector_id(admin, region) if account.id == admin.id else detector_id(account, region)
     return {
         "schemaVersion": "2.0",
@@ -187,7 +188,7 @@ def _base(
     }
 
 
-def _instance_resource(rng: random.Random, est: ct.Estate, region: str) -> dict:
+def _instance_resource(rng: random.Random, est: Estate, region: str) -> dict:
     inst = rng.choice(est.instances[region])
     role = est.instance_roles[est.instances[region].index(inst) % len(est.instance_roles)][0]
     ip = f"10.{rng.randrange(4)}.{rng.randrange(1, 20)}.{rng.randrange(4, 250)}"
@@ -196,17 +197,17 @@ def _instance_resource(rng: random.Random, est: ct.Estate, region: str) -> dict:
         "instanceDetails": {
             "instanceId": inst,
             "instanceType": rng.choice(("t3.medium", "m6i.large", "c6g.xlarge")),
-            "launchTime": ct.ct_time(datetime(2026, 1, 1) + timedelta(seconds=rng.randrange(20_000_000))),
+            "launchTime": ct_time(datetime(2026, 1, 1) + timedelta(seconds=rng.randrange(20_000_000))),
             "platform": None,
             "productCodes": [],
             "iamInstanceProfile": {
                 "arn": f"arn:aws:iam::{est.account.id}:instance-profile/{role}",
-                "id": ct.aws_id(rng, "AIPA", 17),
+                "id": aws_id(rng, "AIPA", 17),
             },
             "networkInterfaces": [
                 {
                     "ipv6Addresses": [],
-                    "networkInterfaceId": f"eni-0{ct.hex_id(rng, 16)}",
+                    "networkInterfaceId": f"eni-0{hex_id(rng, 16)}",
                     "privateDnsName": f"ip-{ip.replace('.', '-')}.{region}.compute.internal",
                     "privateIpAddress": ip,
                     "privateIpAddresses": [
@@ -215,9 +216,9 @@ def _instance_resource(rng: random.Random, est: ct.Estate, region: str) -> dict:
                             "privateIpAddress": ip,
                         }
                     ],
-                    "subnetId": f"subnet-0{ct.hex_id(rng, 16)}",
+                    "subnetId": f"subnet-0{hex_id(rng, 16)}",
                     "vpcId": est.vpcs[region],
-                    "securityGroups": [{"groupName": "app-sg", "groupId": f"sg-0{ct.hex_id(rng, 16)}"}],
+                    "securityGroups": [{"groupName": "app-sg", "groupId": f"sg-0{hex_id(rng, 16)}"}],
                     "publicDnsName": "",
                     "publicIp": rng.choice(est.nat_ips),
                 }
@@ -225,7 +226,7 @@ def _instance_resource(rng: random.Random, est: ct.Estate, region: str) -> dict:
             "tags": [{"key": "Name", "value": f"{est.account.name}-{role.split('-')[0]}"}],
             "instanceState": "running",
             "availabilityZone": f"{region}{rng.choice('abc')}",
-            "imageId": f"ami-0{ct.hex_id(rng, 16)}",
+            "imageId": f"ami-0{hex_id(rng, 16)}",
             "imageDescription": "Amazon Linux 2023 AMI",
         },
     }
@@ -278,7 +279,7 @@ def _background(
         )
         count = max(1, int(rng.paretovariate(1.2) * (8 if noisy else 1))) if last > first else 1
         archived = noisy and rng.random() < 0.45
-        est = ct.build_estate(org, account, seed)
+        est = build_estate(org, account, seed)
         sc = rng.choice(_SCANNERS)
         remote = _remote(*sc)
         if rtype == "Instance":
@@ -346,14 +347,14 @@ def _background(
         else:
             api = rng.choice(("ListBuckets", "DescribeInstances", "GetAccountSummary"))
             if "Root" in ftype:
-                resource = _key_resource(ct.aws_id(rng, "ASIA"), account.id, "Root", "Root")
+                resource = _key_resource(aws_id(rng, "ASIA"), account.id, "Root", "Root")
                 remote = _remote(
                     "73.42.190.18", "United States", "Boston", 42.36, -71.06, "AS7922", "Comcast Cable"
                 )
             else:
                 role, role_id = est.instance_roles[0]
                 resource = _key_resource(
-                    ct.aws_id(rng, "ASIA"), f"{role_id}:i-0{ct.hex_id(rng, 16)}", "AssumedRole", role
+                    aws_id(rng, "ASIA"), f"{role_id}:i-0{hex_id(rng, 16)}", "AssumedRole", role
                 )
             body = _base(
                 rng,
@@ -446,9 +447,9 @@ def incident_findings(
         out.append(_with_updates(rng, body, first, last))
 
     leak = ind["leaked_access_key_id"]
-    shared, user, uid, _ = ct.ci_principal(org, seed)
+    shared, user, uid, _ = ci_principal(org, seed)
     prod = org.by_role("prod")
-    prod_est = ct.build_estate(org, prod, seed)
+    prod_est = build_estate(org, prod, seed)
     sess_key = ind["attacker_session_access_key_ids"][0]
     role, role_id = prod_est.cicd_role
     key_res = _key_resource(leak, uid, "IAMUser", user)
@@ -533,7 +534,7 @@ def incident_findings(
                 "name": bucket,
                 "type": "Destination",
                 "createdAt": gd_time(prod.joined + timedelta(days=20)),
-                "owner": {"id": ct.hex_id(rng, 64)},
+                "owner": {"id": hex_id(rng, 64)},
                 "tags": [{"key": "data-classification", "value": "confidential"}],
                 "defaultServerSideEncryption": {"encryptionType": "aws:kms"},
             }
@@ -585,7 +586,7 @@ def incident_findings(
         mgmt.id,
         "InitialAccess:IAMUser/AnomalousBehavior",
         5,
-        _key_resource(ct.aws_id(rng, "ASIA"), ind["console_user_arn"].split("/")[-1], "IAMUser", "ops-admin"),
+        _key_resource(aws_id(rng, "ASIA"), ind["console_user_arn"].split("/")[-1], "IAMUser", "ops-admin"),
         "ConsoleLogin",
         "signin.amazonaws.com",
         CONSOLE_ATTACKER_IP,
@@ -613,7 +614,7 @@ def write_guardduty_export(lake: str, org: Organization, seed: int, scenario: Sc
     n_files = 0
     for (region, stamp), lines in sorted(files.items()):
         when = datetime.strptime(stamp, "%Y%m%d%H")
-        key = guardduty_key(admin.id, region, when, ct.new_uuid(rng))
+        key = guardduty_key(admin.id, region, when, new_uuid(rng))
         path = os.path.join(lake, key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as fh:

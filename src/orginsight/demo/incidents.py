@@ -9,18 +9,41 @@ keeps recording, which is why we see it all), persistence and exfiltration.
 (b) ``console-without-mfa``: an administrator signs in to the console without MFA from
 a country never seen before, then the root user of a member account signs in and acts.
 
-Techniques are MITRE ATT&CK (Enterprise, cloud matrix, v15) ids.
+Techniques are MITRE ATT&CK (Enterprise, cloud matrix, v15) ids. Each incident is a table of
+steps (``LEAKED_KEY_STEPS``, ``console_steps``) that ``scenario.py`` plays on one clock.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
-from orginsight.demo import cloudtrail as ct
+from orginsight.demo.estate import build_estate, ci_principal
 from orginsight.demo.org import HOME_REGION, Account, Organization, detector_id, random_digits
+from orginsight.demo.records import (
+    Session,
+    aws_id,
+    ct_time,
+    hex_id,
+    iam_create_date,
+    iam_user_identity,
+    new_uuid,
+    root_identity,
+)
+from orginsight.demo.scenario import (
+    Actor,
+    AssumeRole,
+    Call,
+    ConsoleLogin,
+    Draw,
+    GetObjects,
+    PlantedEvent,
+    Play,
+    Scenario,
+    Step,
+)
 
 ATTACKER_IPS = ("5.188.10.4", "91.240.118.172")
 """Russia and Hong Kong by geoip2fast (2026-11): countries the organization has never worked from."""
@@ -31,37 +54,11 @@ CONSOLE_ATTACKER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/
 LEAK = "leaked-ci-access-key"
 CONSOLE = "console-without-mfa"
 
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+SUPPORT_ROLE = "OrganizationAccountSupportRole"
+"""The backdoor role: named like something an organization would have."""
 
-@dataclass
-class PlantedEvent:
-    """One malicious record and its ground truth."""
-
-    account: str
-    region: str
-    time: datetime
-    record: dict
-    technique: str
-    incident: str
-
-    def truth(self) -> dict:
-        return {
-            "eventID": self.record["eventID"],
-            "account": self.account,
-            "region": self.region,
-            "eventTime": self.record["eventTime"],
-            "eventName": self.record["eventName"],
-            "eventSource": self.record["eventSource"],
-            "technique": self.technique,
-            "incident": self.incident,
-        }
-
-
-@dataclass
-class Scenario:
-    events: list[PlantedEvent]
-    indicators: dict
-    incidents: list[dict]
-    facts: dict
+__all__ = ["PlantedEvent", "Scenario", "member_trail_name", "plant_incidents"]
 
 
 def member_trail_name(account: Account) -> str:
@@ -74,13 +71,11 @@ def plant_incidents(org: Organization, seed: int) -> Scenario:
     outside = random_digits(rng, 12)
     while outside[0] == "0" or outside in {a.id for a in org.accounts}:
         outside = random_digits(rng, 12)
-    events: list[PlantedEvent] = []
-    facts: dict = {}
     a_start = org.end - timedelta(days=2) + timedelta(hours=1, minutes=37, seconds=rng.randrange(60))
-    _leaked_key(org, seed, rng, a_start, outside, events, facts)
+    leak = _leaked_key(org, seed, rng, a_start, outside)
     b_start = org.end - timedelta(days=1) + timedelta(hours=9, minutes=12, seconds=rng.randrange(60))
-    _console(org, seed, rng, b_start, events, facts)
-    events.sort(key=lambda e: (e.time, e.account))
+    console = _console(org, rng, b_start)
+    events = sorted(leak.events + console.events, key=lambda e: (e.time, e.account))
     incidents = []
     for name, desc in (
         (LEAK, __doc__.split("(a) ")[1].split("\n\n")[0]),
@@ -92,11 +87,25 @@ def plant_incidents(org: Organization, seed: int) -> Scenario:
                 "name": name,
                 "description": " ".join(desc.split()),
                 "accounts": sorted({e.account for e in mine}),
-                "start": ct.ct_time(mine[0].time),
-                "end": ct.ct_time(mine[-1].time),
+                "start": ct_time(mine[0].time),
+                "end": ct_time(mine[-1].time),
                 "events": len(mine),
             }
         )
+    v, w = leak.v, console.v
+    facts = {
+        "leaked_key": v.key,
+        "leaked_user_arn": f"arn:aws:iam::{v.shared.id}:user/{v.user}",
+        "session_keys": v.session_keys,
+        "backdoor_key": v.backdoor_key,
+        "member_trail": {"account": v.prod.id, "name": v.trail},
+        "exfil_bucket": {"account": v.prod.id, "bucket": v.bucket},
+        "exfil_getobject_count": v.objects,
+        "shared_snapshot": {"account": v.prod.id, "region": HOME_REGION, "snapshotId": v.snapshot},
+        "console_user_arn": f"arn:aws:iam::{w.mgmt.id}:user/ops-admin",
+        "root_account": w.victim.id,
+        "root_access_key": w.root_key,
+    }
     indicators = {
         "leaked_access_key_id": facts["leaked_key"],
         "leaked_user_arn": facts["leaked_user_arn"],
@@ -113,318 +122,30 @@ def plant_incidents(org: Organization, seed: int) -> Scenario:
     return Scenario(events, indicators, incidents, facts)
 
 
-def _leaked_key(
-    org: Organization,
-    seed: int,
-    rng: random.Random,
-    t0: datetime,
-    outside: str,
-    events: list[PlantedEvent],
-    facts: dict,
-) -> None:
-    shared, user, uid, key = ct.ci_principal(org, seed)
-    prod = org.by_role("prod")
-    staging = org.by_role("nonprod")
-    prod_est = ct.build_estate(org, prod, seed)
-    facts.update(leaked_key=key, leaked_user_arn=f"arn:aws:iam::{shared.id}:user/{user}", session_keys=[])
-    t = t0
-    ip = ATTACKER_IPS[0]
-    me = ct.Session(
-        ct.iam_user_identity(shared.id, user, uid, key), ip, ATTACKER_USER_AGENT, "attacker", shared.id
+# --------------------------------------------------------------------------- (a) the leaked CI key
+
+
+def _trail_arn(p: Play) -> str:
+    return f"arn:aws:cloudtrail:{HOME_REGION}:{p.v.prod.id}:trail/{p.v.trail}"
+
+
+def _bucket_resource(p: Play) -> dict:
+    return {"accountId": p.v.prod.id, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{p.v.bucket}"}
+
+
+def _scp_denied(p: Play) -> tuple[str, str]:
+    """GuardDuty's detector is protected by a service control policy: the deletion fails."""
+    arn = p.actors["prod"].identity["arn"]
+    resource = f"arn:aws:guardduty:{HOME_REGION}:{p.v.prod.id}:detector/{p.v.detector}"
+    return (
+        "AccessDenied",
+        f"User: {arn} is not authorized to perform: guardduty:DeleteDetector on resource: {resource} "
+        "with an explicit deny in a service control policy",
     )
 
-    def add(account: str, region: str, rec: dict, technique: str, when: datetime) -> None:
-        events.append(PlantedEvent(account, region, when, rec, technique, LEAK))
 
-    def step(seconds: int) -> datetime:
-        nonlocal t
-        t = t + timedelta(seconds=seconds + rng.randrange(3))
-        return t
-
-    def call(
-        sess: ct.Session,
-        source: str,
-        name: str,
-        req,
-        resp,
-        read_only: bool,
-        technique: str,
-        region: str = HOME_REGION,
-        gap: int = 4,
-        **kw,
-    ) -> dict:
-        when = step(gap)
-        host = kw.pop(
-            "host",
-            f"{source.split('.')[0]}.{region}.amazonaws.com"
-            if source != "iam.amazonaws.com"
-            else "iam.amazonaws.com",
-        )
-        rec = ct.make_record(
-            rng, sess, ct.ct_time(when), region, source, name, req, resp, read_only, host=host, **kw
-        )
-        add(kw.get("recipient", sess.account), region, rec, technique, when)
-        return rec
-
-    # Discovery with the stolen long-term key.
-    call(me, "sts.amazonaws.com", "GetCallerIdentity", None, None, True, "T1033", gap=0)
-    call(
-        me,
-        "s3.amazonaws.com",
-        "ListBuckets",
-        {"Host": "s3.amazonaws.com"},
-        None,
-        True,
-        "T1619",
-        host="s3.amazonaws.com",
-        additional=ct._s3_additional(rng, 4210),
-        request_id=ct.s3_request_id(rng),
-    )
-    call(me, "iam.amazonaws.com", "ListUsers", None, None, True, "T1087.004")
-    call(me, "iam.amazonaws.com", "GetAccountAuthorizationDetails", None, None, True, "T1087.004", gap=6)
-    for region in ("us-east-1", "eu-west-1", "us-west-2"):
-        call(
-            me,
-            "ec2.amazonaws.com",
-            "DescribeInstances",
-            {"instancesSet": {}, "filterSet": {}},
-            None,
-            True,
-            "T1580",
-            region=region,
-            gap=2,
-        )
-    # Privilege escalation: admin for itself, a new key for another user.
-    call(
-        me,
-        "iam.amazonaws.com",
-        "AttachUserPolicy",
-        {"userName": user, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
-        None,
-        False,
-        "T1098.003",
-        gap=40,
-    )
-    backdoor_key = ct.aws_id(rng, "AKIA")
-    facts["backdoor_key"] = backdoor_key
-    call(
-        me,
-        "iam.amazonaws.com",
-        "CreateAccessKey",
-        {"userName": "svc-backup"},
-        {
-            "accessKey": {
-                "accessKeyId": backdoor_key,
-                "status": "Active",
-                "userName": "svc-backup",
-                "createDate": ct.iam_create_date(t + timedelta(seconds=8)),
-            }
-        },
-        False,
-        "T1098.001",
-        gap=8,
-    )
-    # Lateral movement: the CI user may assume cicd-deploy in workload accounts.
-    sessions = {}
-    for target, gap in ((prod, 70), (staging, 25)):
-        est = ct.build_estate(org, target, seed)
-        when = step(gap)
-        recs, skey = ct.assume_role_records(
-            rng, me, when, HOME_REGION, target.id, "", est.cicd_role[0], est.cicd_role[1], "deploy", 3600
-        )
-        add(shared.id, HOME_REGION, recs[0], "T1078.004", when)
-        add(target.id, HOME_REGION, recs[1], "T1078.004", when)
-        facts["session_keys"].append(skey)
-        sessions[target.id] = ct.Session(
-            ct.assumed_role_identity(
-                target.id, "", est.cicd_role[0], est.cicd_role[1], "deploy", skey, ct.ct_time(when)
-            ),
-            ATTACKER_IPS[1],
-            ATTACKER_USER_AGENT,
-            "attacker",
-            target.id,
-        )
-    ps = sessions[prod.id]
-    ss = sessions[staging.id]
-    call(
-        ss,
-        "s3.amazonaws.com",
-        "ListBuckets",
-        {"Host": "s3.amazonaws.com"},
-        None,
-        True,
-        "T1619",
-        host="s3.amazonaws.com",
-        additional=ct._s3_additional(rng, 2210),
-        request_id=ct.s3_request_id(rng),
-    )
-    # Defense evasion in production: the member account's own trail (the organization trail cannot be touched).
-    trail = member_trail_name(prod)
-    call(
-        ps,
-        "cloudtrail.amazonaws.com",
-        "DescribeTrails",
-        {"trailNameList": [], "includeShadowTrails": True},
-        None,
-        True,
-        "T1526",
-        gap=30,
-    )
-    call(
-        ps,
-        "cloudtrail.amazonaws.com",
-        "StopLogging",
-        {"name": f"arn:aws:cloudtrail:{HOME_REGION}:{prod.id}:trail/{trail}"},
-        None,
-        False,
-        "T1562.008",
-        gap=12,
-    )
-    call(
-        ps,
-        "cloudtrail.amazonaws.com",
-        "DeleteTrail",
-        {"name": f"arn:aws:cloudtrail:{HOME_REGION}:{prod.id}:trail/{trail}"},
-        None,
-        False,
-        "T1562.008",
-        gap=9,
-    )
-    det = detector_id(prod, HOME_REGION)
-    call(ps, "guardduty.amazonaws.com", "ListDetectors", None, None, True, "T1518.001", gap=5)
-    call(
-        ps,
-        "guardduty.amazonaws.com",
-        "DeleteDetector",
-        {"detectorId": det},
-        None,
-        False,
-        "T1562.001",
-        gap=4,
-        error=(
-            "AccessDenied",
-            f"User: {ps.identity['arn']} is not authorized to perform: guardduty:DeleteDetector on "
-            f"resource: arn:aws:guardduty:{HOME_REGION}:{prod.id}:detector/{det} with an explicit deny in a service "
-            "control policy",
-        ),
-    )
-    facts["member_trail"] = {"account": prod.id, "name": trail}
-    # Persistence: a console password for a dormant user, a role an outside account can assume.
-    call(
-        ps,
-        "iam.amazonaws.com",
-        "CreateLoginProfile",
-        {"userName": "ops-breakglass", "passwordResetRequired": False},
-        {
-            "loginProfile": {
-                "userName": "ops-breakglass",
-                "createDate": ct.iam_create_date(t + timedelta(seconds=20)),
-                "passwordResetRequired": False,
-            }
-        },
-        False,
-        "T1098",
-        gap=20,
-    )
-    trust = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{outside}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
-    role_id = ct.aws_id(rng, "AROA", 17)
-    call(
-        ps,
-        "iam.amazonaws.com",
-        "CreateRole",
-        {"roleName": "OrganizationAccountSupportRole", "assumeRolePolicyDocument": trust, "path": "/"},
-        {
-            "role": {
-                "path": "/",
-                "roleName": "OrganizationAccountSupportRole",
-                "roleId": role_id,
-                "arn": f"arn:aws:iam::{prod.id}:role/OrganizationAccountSupportRole",
-                "createDate": ct.iam_create_date(t + timedelta(seconds=15)),
-                "assumeRolePolicyDocument": trust,
-            }
-        },
-        False,
-        "T1098.003",
-        gap=15,
-    )
-    call(
-        ps,
-        "iam.amazonaws.com",
-        "AttachRolePolicy",
-        {
-            "roleName": "OrganizationAccountSupportRole",
-            "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
-        },
-        None,
-        False,
-        "T1098.003",
-        gap=6,
-    )
-    call(
-        ps,
-        "iam.amazonaws.com",
-        "UpdateAssumeRolePolicy",
-        {"roleName": prod_est.instance_roles[0][0], "policyDocument": trust},
-        None,
-        False,
-        "T1098.003",
-        gap=11,
-    )
-    # Exfiltration: list and pull the customer data, make the bucket public, share a snapshot.
-    bucket = prod_est.sensitive_bucket
-    facts["exfil_bucket"] = {"account": prod.id, "bucket": bucket}
-    call(
-        ps,
-        "s3.amazonaws.com",
-        "ListObjects",
-        {
-            "bucketName": bucket,
-            "Host": f"{bucket}.s3.{HOME_REGION}.amazonaws.com",
-            "list-type": "2",
-            "prefix": "customers/",
-            "encoding-type": "url",
-        },
-        None,
-        True,
-        "T1619",
-        category="Data",
-        resources=[
-            {"type": "AWS::S3::Object", "ARNPrefix": f"arn:aws:s3:::{bucket}/customers/"},
-            {"accountId": prod.id, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"},
-        ],
-        additional=ct._s3_additional(rng, 48211),
-        request_id=ct.s3_request_id(rng),
-        gap=40,
-        host=f"{bucket}.s3.{HOME_REGION}.amazonaws.com",
-    )
-    n_objects = 160 + rng.randrange(60)
-    for i in range(n_objects):
-        when = step(0 if i % 3 else 1)
-        rec = ct.s3_object_event(
-            rng,
-            ps,
-            ct.ct_time(when),
-            HOME_REGION,
-            "GetObject",
-            bucket,
-            f"customers/2026/{i:05d}-{ct.hex_id(rng, 6)}.json",
-            prod.id,
-            rng.randrange(20000, 900000),
-        )
-        add(prod.id, HOME_REGION, rec, "T1530", when)
-    facts["exfil_getobject_count"] = n_objects
-    policy = {
+def _public_read(bucket: str) -> dict:
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -436,198 +157,419 @@ def _leaked_key(
             }
         ],
     }
-    call(
-        ps,
+
+
+LEAKED_KEY_STEPS: tuple[Step, ...] = (
+    # Discovery with the stolen long-term key.
+    Call("me", "sts.amazonaws.com", "GetCallerIdentity", "T1033", gap=0),
+    Call(
+        "me",
+        "s3.amazonaws.com",
+        "ListBuckets",
+        "T1619",
+        request={"Host": "s3.amazonaws.com"},
+        s3=(4210, 0),
+        host="s3.amazonaws.com",
+    ),
+    Call("me", "iam.amazonaws.com", "ListUsers", "T1087.004"),
+    Call("me", "iam.amazonaws.com", "GetAccountAuthorizationDetails", "T1087.004", gap=6),
+    *(
+        Call(
+            "me",
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+            "T1580",
+            gap=2,
+            region=region,
+            request={"instancesSet": {}, "filterSet": {}},
+        )
+        for region in ("us-east-1", "eu-west-1", "us-west-2")
+    ),
+    # Privilege escalation: admin for itself, a new key for another user.
+    Call(
+        "me",
+        "iam.amazonaws.com",
+        "AttachUserPolicy",
+        "T1098.003",
+        gap=40,
+        read_only=False,
+        request=lambda p: {"userName": p.v.user, "policyArn": ADMIN_POLICY},
+    ),
+    Draw("backdoor_key", lambda rng: aws_id(rng, "AKIA")),
+    Call(
+        "me",
+        "iam.amazonaws.com",
+        "CreateAccessKey",
+        "T1098.001",
+        gap=8,
+        read_only=False,
+        request={"userName": "svc-backup"},
+        response=lambda p: {
+            "accessKey": {
+                "accessKeyId": p.v.backdoor_key,
+                "status": "Active",
+                "userName": "svc-backup",
+                "createDate": iam_create_date(p.t + timedelta(seconds=8)),
+            }
+        },
+    ),
+    # Lateral movement: the CI user may assume cicd-deploy in workload accounts.
+    AssumeRole(
+        "me",
+        "prod",
+        lambda p: p.v.prod.id,
+        lambda p: p.v.prod_est.cicd_role,
+        "deploy",
+        ATTACKER_IPS[1],
+        "T1078.004",
+        gap=70,
+    ),
+    AssumeRole(
+        "me",
+        "staging",
+        lambda p: p.v.staging.id,
+        lambda p: p.v.staging_est.cicd_role,
+        "deploy",
+        ATTACKER_IPS[1],
+        "T1078.004",
+        gap=25,
+    ),
+    Call(
+        "staging",
+        "s3.amazonaws.com",
+        "ListBuckets",
+        "T1619",
+        request={"Host": "s3.amazonaws.com"},
+        s3=(2210, 0),
+        host="s3.amazonaws.com",
+    ),
+    # Defense evasion in production: the member account's own trail (the organization trail cannot be touched).
+    Call(
+        "prod",
+        "cloudtrail.amazonaws.com",
+        "DescribeTrails",
+        "T1526",
+        gap=30,
+        request={"trailNameList": [], "includeShadowTrails": True},
+    ),
+    Call(
+        "prod",
+        "cloudtrail.amazonaws.com",
+        "StopLogging",
+        "T1562.008",
+        gap=12,
+        read_only=False,
+        request=lambda p: {"name": _trail_arn(p)},
+    ),
+    Call(
+        "prod",
+        "cloudtrail.amazonaws.com",
+        "DeleteTrail",
+        "T1562.008",
+        gap=9,
+        read_only=False,
+        request=lambda p: {"name": _trail_arn(p)},
+    ),
+    Call("prod", "guardduty.amazonaws.com", "ListDetectors", "T1518.001", gap=5),
+    Call(
+        "prod",
+        "guardduty.amazonaws.com",
+        "DeleteDetector",
+        "T1562.001",
+        gap=4,
+        read_only=False,
+        request=lambda p: {"detectorId": p.v.detector},
+        extra=lambda p: {"error": _scp_denied(p)},
+    ),
+    # Persistence: a console password for a dormant user, a role an outside account can assume.
+    Call(
+        "prod",
+        "iam.amazonaws.com",
+        "CreateLoginProfile",
+        "T1098",
+        gap=20,
+        read_only=False,
+        request={"userName": "ops-breakglass", "passwordResetRequired": False},
+        response=lambda p: {
+            "loginProfile": {
+                "userName": "ops-breakglass",
+                "createDate": iam_create_date(p.t + timedelta(seconds=20)),
+                "passwordResetRequired": False,
+            }
+        },
+    ),
+    Draw("support_role_id", lambda rng: aws_id(rng, "AROA", 17)),
+    Call(
+        "prod",
+        "iam.amazonaws.com",
+        "CreateRole",
+        "T1098.003",
+        gap=15,
+        read_only=False,
+        request=lambda p: {"roleName": SUPPORT_ROLE, "assumeRolePolicyDocument": p.v.trust, "path": "/"},
+        response=lambda p: {
+            "role": {
+                "path": "/",
+                "roleName": SUPPORT_ROLE,
+                "roleId": p.v.support_role_id,
+                "arn": f"arn:aws:iam::{p.v.prod.id}:role/{SUPPORT_ROLE}",
+                "createDate": iam_create_date(p.t + timedelta(seconds=15)),
+                "assumeRolePolicyDocument": p.v.trust,
+            }
+        },
+    ),
+    Call(
+        "prod",
+        "iam.amazonaws.com",
+        "AttachRolePolicy",
+        "T1098.003",
+        gap=6,
+        read_only=False,
+        request={"roleName": SUPPORT_ROLE, "policyArn": ADMIN_POLICY},
+    ),
+    Call(
+        "prod",
+        "iam.amazonaws.com",
+        "UpdateAssumeRolePolicy",
+        "T1098.003",
+        gap=11,
+        read_only=False,
+        request=lambda p: {"roleName": p.v.prod_est.instance_roles[0][0], "policyDocument": p.v.trust},
+    ),
+    # Exfiltration: list and pull the customer data, make the bucket public, share a snapshot.
+    Call(
+        "prod",
+        "s3.amazonaws.com",
+        "ListObjects",
+        "T1619",
+        gap=40,
+        request=lambda p: {
+            "bucketName": p.v.bucket,
+            "Host": f"{p.v.bucket}.s3.{HOME_REGION}.amazonaws.com",
+            "list-type": "2",
+            "prefix": "customers/",
+            "encoding-type": "url",
+        },
+        s3=(48211, 0),
+        host=lambda p: f"{p.v.bucket}.s3.{HOME_REGION}.amazonaws.com",
+        extra=lambda p: {
+            "category": "Data",
+            "resources": [
+                {"type": "AWS::S3::Object", "ARNPrefix": f"arn:aws:s3:::{p.v.bucket}/customers/"},
+                _bucket_resource(p),
+            ],
+        },
+    ),
+    GetObjects("prod", lambda p: p.v.bucket, "customers/2026/", "T1530"),
+    Call(
+        "prod",
         "s3.amazonaws.com",
         "PutBucketPolicy",
-        {"bucketPolicy": policy, "bucketName": bucket, "Host": f"{bucket}.s3.amazonaws.com", "policy": ""},
-        None,
-        False,
         "T1537",
-        resources=[{"accountId": prod.id, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"}],
-        additional=ct._s3_additional(rng, 0, 301),
-        request_id=ct.s3_request_id(rng),
         gap=25,
-        host=f"{bucket}.s3.amazonaws.com",
-    )
-    snap = f"snap-0{ct.hex_id(rng, 16)}"
-    facts["shared_snapshot"] = {"account": prod.id, "region": HOME_REGION, "snapshotId": snap}
-    call(
-        ps,
+        read_only=False,
+        request=lambda p: {
+            "bucketPolicy": _public_read(p.v.bucket),
+            "bucketName": p.v.bucket,
+            "Host": f"{p.v.bucket}.s3.amazonaws.com",
+            "policy": "",
+        },
+        s3=(0, 301),
+        host=lambda p: f"{p.v.bucket}.s3.amazonaws.com",
+        extra=lambda p: {"resources": [_bucket_resource(p)]},
+    ),
+    Draw("snapshot", lambda rng: f"snap-0{hex_id(rng, 16)}"),
+    Call(
+        "prod",
         "ec2.amazonaws.com",
         "DescribeSnapshots",
-        {
+        "T1580",
+        gap=18,
+        request={
             "snapshotSet": {},
             "ownersSet": {"items": [{"owner": "self"}]},
             "sharedUsersSet": {},
             "filterSet": {},
         },
-        None,
-        True,
-        "T1580",
-        gap=18,
-    )
-    req_id = ct.new_uuid(rng)
-    call(
-        ps,
+    ),
+    Draw("request_id", new_uuid),
+    Call(
+        "prod",
         "ec2.amazonaws.com",
         "ModifySnapshotAttribute",
-        {
-            "snapshotId": snap,
-            "createVolumePermission": {"add": {"items": [{"userId": outside}]}},
+        "T1537",
+        gap=9,
+        read_only=False,
+        request=lambda p: {
+            "snapshotId": p.v.snapshot,
+            "createVolumePermission": {"add": {"items": [{"userId": p.v.outside}]}},
             "attributeType": "CREATE_VOLUME_PERMISSION",
         },
-        {"requestId": req_id, "_return": True},
-        False,
-        "T1537",
-        request_id=req_id,
-        gap=9,
-    )
+        response=lambda p: {"requestId": p.v.request_id, "_return": True},
+        extra=lambda p: {"request_id": p.v.request_id},
+    ),
+)
+"""``me`` is the leaked key's user; ``prod`` and ``staging`` the sessions it assumes there."""
 
 
-def _console(
-    org: Organization, seed: int, rng: random.Random, t0: datetime, events: list[PlantedEvent], facts: dict
-) -> None:
-    mgmt = org.management
-    victim = org.by_role("nonprod")
-    t = t0
-    uid = ct.aws_id(rng, "AIDA", 17)
-    facts["console_user_arn"] = f"arn:aws:iam::{mgmt.id}:user/ops-admin"
-    facts["root_account"] = victim.id
-
-    def add(account: str, region: str, rec: dict, technique: str, when: datetime) -> None:
-        events.append(PlantedEvent(account, region, when, rec, technique, CONSOLE))
-
-    user = ct.Session(
-        ct.iam_user_identity(mgmt.id, "ops-admin", uid, None),
-        CONSOLE_ATTACKER_IP,
-        CONSOLE_ATTACKER_AGENT,
-        "attacker",
-        mgmt.id,
-    )
-    rec = ct.console_login_record(rng, user, t, mfa=False)
-    add(mgmt.id, HOME_REGION, rec, "T1078.004", t)
-    user_key = ct.aws_id(rng, "ASIA")
-    console_user = ct.Session(
-        {
-            **ct.iam_user_identity(mgmt.id, "ops-admin", uid, user_key),
-            "sessionContext": {
-                "sessionIssuer": {},
-                "webIdFederationData": {},
-                "attributes": {"creationDate": ct.ct_time(t), "mfaAuthenticated": "false"},
-            },
-        },
-        CONSOLE_ATTACKER_IP,
-        "AWS Internal",
-        "attacker",
-        mgmt.id,
-        console=True,
-    )
-    t = t + timedelta(seconds=50)
-    add(
-        mgmt.id,
-        HOME_REGION,
-        ct.make_record(
-            rng,
-            console_user,
-            ct.ct_time(t),
-            HOME_REGION,
-            "iam.amazonaws.com",
-            "ListUsers",
-            None,
-            None,
-            True,
-            host="iam.amazonaws.com",
-        ),
-        "T1087.004",
-        t,
-    )
-    t = t + timedelta(minutes=6, seconds=rng.randrange(30))
-    root_login = ct.Session(
-        ct.root_identity(victim.id), CONSOLE_ATTACKER_IP, CONSOLE_ATTACKER_AGENT, "attacker", victim.id
-    )
-    add(victim.id, HOME_REGION, ct.console_login_record(rng, root_login, t, mfa=False), "T1078.004", t)
-    root_key = ct.aws_id(rng, "ASIA")
-    root = ct.Session(
-        ct.root_identity(victim.id, root_key, ct.ct_time(t)),
-        CONSOLE_ATTACKER_IP,
-        "AWS Internal",
-        "attacker",
-        victim.id,
-        console=True,
-    )
-
-    def call(
-        source: str,
-        name: str,
-        req,
-        resp,
-        read_only: bool,
-        technique: str,
-        gap: int,
-        region: str = HOME_REGION,
-    ):
-        nonlocal t
-        t = t + timedelta(seconds=gap + rng.randrange(5))
-        host = (
-            "iam.amazonaws.com"
-            if source == "iam.amazonaws.com"
-            else f"{source.split('.')[0]}.{region}.amazonaws.com"
-        )
-        add(
-            victim.id,
-            region,
-            ct.make_record(rng, root, ct.ct_time(t), region, source, name, req, resp, read_only, host=host),
-            technique,
-            t,
-        )
-
-    call("iam.amazonaws.com", "ListUsers", None, None, True, "T1087.004", 35)
-    root_new_key = ct.aws_id(rng, "AKIA")
-    facts["root_access_key"] = root_new_key
-    call(
-        "iam.amazonaws.com",
-        "CreateAccessKey",
-        None,
-        {"accessKey": {"accessKeyId": root_new_key, "status": "Active", "createDate": ct.iam_create_date(t)}},
-        False,
-        "T1098.001",
-        40,
-    )
-    call(
-        "iam.amazonaws.com",
-        "CreateUser",
-        {"userName": "support-temp", "path": "/"},
-        {
-            "user": {
-                "path": "/",
-                "userName": "support-temp",
-                "userId": ct.aws_id(rng, "AIDA", 17),
-                "arn": f"arn:aws:iam::{victim.id}:user/support-temp",
-                "createDate": ct.iam_create_date(t),
+def _leaked_key(org: Organization, seed: int, rng: random.Random, t0: datetime, outside: str) -> Play:
+    shared, user, uid, key = ci_principal(org, seed)
+    prod, staging = org.by_role("prod"), org.by_role("nonprod")
+    prod_est = build_estate(org, prod, seed)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{outside}:root"},
+                "Action": "sts:AssumeRole",
             }
+        ],
+    }
+    play = Play(rng, LEAK, t0, jitter=3)
+    play.v = SimpleNamespace(
+        shared=shared,
+        user=user,
+        key=key,
+        outside=outside,
+        prod=prod,
+        prod_est=prod_est,
+        staging=staging,
+        staging_est=build_estate(org, staging, seed),
+        trail=member_trail_name(prod),
+        detector=detector_id(prod, HOME_REGION),
+        bucket=prod_est.sensitive_bucket,
+        trust=json.dumps(trust),
+        session_keys=[],
+    )
+    play.actors["me"] = Session(
+        iam_user_identity(shared.id, user, uid, key),
+        ATTACKER_IPS[0],
+        ATTACKER_USER_AGENT,
+        "attacker",
+        shared.id,
+    )
+    play.run(LEAKED_KEY_STEPS)
+    return play
+
+
+# --------------------------------------------------------------------------- (b) the console without MFA
+
+
+def _admin_console_session(p: Play) -> Session:
+    """The console session after ops-admin's sign-in: a temporary key, no MFA, console credentials."""
+    identity = {
+        **iam_user_identity(p.v.mgmt.id, "ops-admin", p.v.user_id, aws_id(p.rng, "ASIA")),
+        "sessionContext": {
+            "sessionIssuer": {},
+            "webIdFederationData": {},
+            "attributes": {"creationDate": ct_time(p.t), "mfaAuthenticated": "false"},
         },
-        False,
-        "T1136.003",
-        30,
+    }
+    return Session(identity, CONSOLE_ATTACKER_IP, "AWS Internal", "attacker", p.v.mgmt.id, console=True)
+
+
+def console_steps(victim_regions: tuple[str, ...]) -> tuple[Step, ...]:
+    """``signin``/``admin`` are ops-admin in the management account; ``root_signin``/``root`` the victim's root."""
+    return (
+        Draw("user_id", lambda rng: aws_id(rng, "AIDA", 17)),
+        Actor(
+            "signin",
+            lambda p: Session(
+                iam_user_identity(p.v.mgmt.id, "ops-admin", p.v.user_id, None),
+                CONSOLE_ATTACKER_IP,
+                CONSOLE_ATTACKER_AGENT,
+                "attacker",
+                p.v.mgmt.id,
+            ),
+        ),
+        ConsoleLogin("signin", "T1078.004"),
+        Actor("admin", _admin_console_session),
+        Call("admin", "iam.amazonaws.com", "ListUsers", "T1087.004", gap=50, jitter=0),
+        Actor(
+            "root_signin",
+            lambda p: Session(
+                root_identity(p.v.victim.id),
+                CONSOLE_ATTACKER_IP,
+                CONSOLE_ATTACKER_AGENT,
+                "attacker",
+                p.v.victim.id,
+            ),
+        ),
+        ConsoleLogin("root_signin", "T1078.004", gap=360, jitter=30),
+        Actor(
+            "root",
+            lambda p: Session(
+                root_identity(p.v.victim.id, aws_id(p.rng, "ASIA"), ct_time(p.t)),
+                CONSOLE_ATTACKER_IP,
+                "AWS Internal",
+                "attacker",
+                p.v.victim.id,
+                console=True,
+            ),
+        ),
+        Call("root", "iam.amazonaws.com", "ListUsers", "T1087.004", gap=35),
+        Draw("root_key", lambda rng: aws_id(rng, "AKIA")),
+        Call(
+            "root",
+            "iam.amazonaws.com",
+            "CreateAccessKey",
+            "T1098.001",
+            gap=40,
+            read_only=False,
+            response=lambda p: {
+                "accessKey": {
+                    "accessKeyId": p.v.root_key,
+                    "status": "Active",
+                    "createDate": iam_create_date(p.t),
+                }
+            },
+        ),
+        Call(
+            "root",
+            "iam.amazonaws.com",
+            "CreateUser",
+            "T1136.003",
+            gap=30,
+            read_only=False,
+            request={"userName": "support-temp", "path": "/"},
+            response=lambda p: {
+                "user": {
+                    "path": "/",
+                    "userName": "support-temp",
+                    "userId": aws_id(p.rng, "AIDA", 17),
+                    "arn": f"arn:aws:iam::{p.v.victim.id}:user/support-temp",
+                    "createDate": iam_create_date(p.t),
+                }
+            },
+        ),
+        Call(
+            "root",
+            "iam.amazonaws.com",
+            "AttachUserPolicy",
+            "T1098.003",
+            gap=12,
+            read_only=False,
+            request={"userName": "support-temp", "policyArn": ADMIN_POLICY},
+        ),
+        *(
+            Call(
+                "root",
+                "ec2.amazonaws.com",
+                "DescribeInstances",
+                "T1580",
+                gap=20,
+                region=region,
+                request={"instancesSet": {}, "filterSet": {}},
+            )
+            for region in victim_regions
+        ),
     )
-    call(
-        "iam.amazonaws.com",
-        "AttachUserPolicy",
-        {"userName": "support-temp", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
-        None,
-        False,
-        "T1098.003",
-        12,
-    )
-    for region in victim.regions:
-        call(
-            "ec2.amazonaws.com",
-            "DescribeInstances",
-            {"instancesSet": {}, "filterSet": {}},
-            None,
-            True,
-            "T1580",
-            20,
-            region=region,
-        )
+
+
+def _console(org: Organization, rng: random.Random, t0: datetime) -> Play:
+    victim = org.by_role("nonprod")
+    play = Play(rng, CONSOLE, t0, jitter=5)
+    play.v = SimpleNamespace(mgmt=org.management, victim=victim)
+    play.run(console_steps(victim.regions))
+    return play

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from orginsight.demo import cloudtrail as ct
+from orginsight.demo.estate import bucket_names
 from orginsight.demo.org import HOME_REGION, STORAGE_LENS_CONFIG_ID, Account, Organization
+from orginsight.demo.records import new_uuid
 from orginsight.sources.storagelens import EXPORT_COLUMNS
 
 REPORT_SCHEMA = EXPORT_COLUMNS
@@ -59,7 +60,7 @@ def org_buckets(org: Organization, rng: random.Random) -> tuple[list[Bucket], di
     """Every bucket of the organization and the posture drift planted among them."""
     buckets: list[Bucket] = []
     for a in org.accounts:
-        for i, name in enumerate(ct.bucket_names(a)):
+        for i, name in enumerate(bucket_names(a)):
             buckets.append(
                 Bucket(
                     name=name,
@@ -185,7 +186,7 @@ def write_storage_lens(lake: str, org: Organization, seed: int, exfil: dict | No
     rng = random.Random(f"storagelens/{seed}")
     buckets, posture = org_buckets(org, rng)
     owner = org.management.id
-    dest = f"arn:aws:s3:::{ct.bucket_names(org.by_role('log-archive'))[1]}"
+    dest = f"arn:aws:s3:::{bucket_names(org.by_role('log-archive'))[1]}"
     first_day = org.end - timedelta(days=HISTORY_DAYS)
     files = 0
     exfil_day = None
@@ -246,7 +247,7 @@ def write_storage_lens(lake: str, org: Organization, seed: int, exfil: dict | No
             )
         data = buf.getvalue().encode()
         base = f"StorageLens/{owner}/{STORAGE_LENS_CONFIG_ID}/V_1"
-        report_key = f"{base}/reports/dt={date}/{ct.new_uuid(rng)}.csv"
+        report_key = f"{base}/reports/dt={date}/{new_uuid(rng)}.csv"
         _write(lake, report_key, data)
         manifest = {
             "sourceAccountId": owner,

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pandas as pd
 from sqlglot import exp
 
-from orginsight.engines import translate
+from orginsight.engines.base import DataRange, Engine, QueryStats
+from orginsight.engines.parameters import bind
+from orginsight.engines.pruning import add_timestamp_predicates, table_refs
+from orginsight.engines.schema import TABLE
 from orginsight.errors import FullScanRefused, QueryError
 
 PRICE_PER_TB_USD = 5.0
@@ -33,7 +36,7 @@ def scan_cost_usd(bytes_scanned: int) -> float:
     return max(bytes_scanned, MIN_BILLED_BYTES) / 1024**4 * PRICE_PER_TB_USD
 
 
-class AthenaEngine:
+class AthenaEngine(Engine):
     """Runs Athena SQL through pyathena; results and statistics as in the local engine."""
 
     name = "athena"
@@ -62,6 +65,10 @@ class AthenaEngine:
     def describe(self) -> str:
         return f"{self.database}.{self.table} (workgroup {self.workgroup or 'primary'})"
 
+    def data_range(self, accounts: Collection[str] | None = None) -> DataRange:
+        """Unknown (empty): finding the trail's first and last day on Athena is a scan of the whole trail."""
+        return DataRange()
+
     def connection(self) -> Any:
         if self._connection is None:
             from pyathena import connect
@@ -81,8 +88,8 @@ class AthenaEngine:
 
     def prepare(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> tuple[str, list[str]]:
         """The SQL exactly as it will run on Athena, and notes on what the cost guard changed."""
-        bound = translate.bind(tree, params or {})
-        guarded, notes, unbounded = translate.add_timestamp_predicates(bound)
+        bound = bind(tree, params or {})
+        guarded, notes, unbounded = add_timestamp_predicates(bound)
         if unbounded and not self.allow_full_scan:
             raise FullScanRefused(
                 "refusing a full scan of the organization trail: the query on cloudtrail "
@@ -90,8 +97,8 @@ class AthenaEngine:
                 "Add e.g. \"timestamp >= '2024/06/01'\" or an eventtime range, or pass allow_full_scan=True.",
                 sql=guarded.sql(dialect="athena"),
             )
-        if self.table != translate.TABLE:
-            for ref in translate.table_refs(guarded):
+        if self.table != TABLE:
+            for ref in table_refs(guarded):
                 ref.set("this", exp.to_identifier(self.table))
         return guarded.sql(dialect="athena"), notes
 
@@ -119,15 +126,15 @@ class AthenaEngine:
         columns = [d[0] for d in (cursor.description or [])]
         result = pd.DataFrame.from_records(rows, columns=columns)
         scanned = int(cursor.data_scanned_in_bytes or 0)
-        result.attrs["stats"] = {
-            "engine": self.name,
-            "sql": sql,
-            "elapsed_s": round(time.perf_counter() - started, 4),
-            "query_id": cursor.query_id,
-            "bytes_scanned": scanned,
-            "cost_usd": round(scan_cost_usd(scanned), 6),
-            "engine_elapsed_ms": cursor.engine_execution_time_in_millis,
-            "notes": notes,
-            "bad_files": [],
-        }
+        stats = QueryStats(
+            engine=self.name,
+            sql=sql,
+            elapsed_s=round(time.perf_counter() - started, 4),
+            query_id=cursor.query_id,
+            bytes_scanned=scanned,
+            cost_usd=round(scan_cost_usd(scanned), 6),
+            engine_elapsed_ms=cursor.engine_execution_time_in_millis,
+            notes=notes,
+        )
+        result.attrs["stats"] = stats.view()
         return result

@@ -157,6 +157,9 @@ def trino_regexp_replace(node: exp.Expression) -> exp.Expression:
 
 # --- the dialect ------------------------------------------------------------------------------------
 
+DIALECT = "athena"
+"""The dialect every query is written in (Athena's, which is Trino's SQL), as sqlglot names it."""
+
 
 class LocalDuckDB(DuckDB):
     """DuckDB as the local engine runs Athena queries: sqlglot's DuckDB plus the rewrites listed in

@@ -100,7 +100,7 @@ class PartitionKey(NamedTuple):
 
 
 class Verdict(Protocol):
-    """What the file check knows of a file (``local.FileVerdict``)."""
+    """What the file check knows of a file (``filechecks.FileVerdict``)."""
 
     size: int
     mtime_ns: int

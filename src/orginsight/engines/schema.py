@@ -80,6 +80,9 @@ PARTITION_COLUMNS = ("account", "region", "timestamp")
 
 COLUMNS = (*CLOUDTRAIL_FIELDS, *PARTITION_COLUMNS)
 
+TABLE = "cloudtrail"
+"""The name queries give the organization trail's table (the Athena engine maps it to the real one)."""
+
 
 def _lower_struct_sql(expr: str, spec: object) -> str:
     """SQL that renames a transformed value's struct keys to lower case, recursively."""

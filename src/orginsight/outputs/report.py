@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from orginsight.analytics import posture
+from orginsight.analytics.org import account_names
 from orginsight.errors import LakeError, OrgInsightError
 from orginsight.outputs.pages import Cell, Row, Table, plotly_fragment, plotly_library, render
 
@@ -74,19 +75,15 @@ def lake_end(root: Path) -> pd.Timestamp:
     """The end of the data in a lake (latest Storage Lens or CloudTrail day), else now.
 
     The review period ends there, so a demo lake generated last month still shows 90 days.
-    Only folder names are read (``dt=`` and ``yyyy/mm/dd`` folders), never the files, so
-    this stays cheap on a lake with millions of log files.
+    Only folder names are read (``dt=`` folders, and the lake's ``data_range``), never the
+    files, so this stays cheap on a lake with millions of log files.
     """
+    from orginsight import Lake
+
     days = [pd.Timestamp(p.name[3:]) for p in root.glob("**/StorageLens/*/*/V_1/manifests/dt=*")]
-    for pattern in (
-        "AWSLogs/o-*/*/CloudTrail/*/[0-9]*/[0-9]*/[0-9]*",
-        "AWSLogs/[0-9]*/CloudTrail/*/[0-9]*/[0-9]*/[0-9]*",
-    ):
-        for p in root.glob(pattern):
-            try:
-                days.append(pd.Timestamp(f"{p.parts[-3]}-{p.parts[-2]}-{p.parts[-1]}"))
-            except ValueError:
-                continue
+    last_cloudtrail_day = Lake.local(root).data_range().last_day
+    if last_cloudtrail_day is not None:
+        days.append(pd.Timestamp(last_cloudtrail_day))
     if not days:
         return pd.Timestamp.now(tz="UTC")
     return (max(days) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)).tz_localize("UTC")
@@ -282,8 +279,7 @@ def _storage(review: PostureReview) -> None:
     buckets = buckets[buckets["dt"] <= review.end.tz_localize(None)]
     accounts = _accounts(review)
     if accounts is not None:
-        names = dict(zip(accounts["account_id"], accounts["name"], strict=False))
-        buckets = buckets.assign(account_name=buckets["account"].map(names))
+        buckets = buckets.assign(account_name=buckets["account"].map(account_names(accounts)))
     review.frames["buckets"] = buckets
     drift = posture.storage_drift(buckets)
     review.frames["storage_drift"] = drift
@@ -343,10 +339,8 @@ def _cloudtrail(review: PostureReview) -> None:
         "cloudtrail_days_delivered_ratio": float(daily["delivered"].mean()),
         "cloudtrail_flagged_gaps": len(flagged),
     }
-    names = {}
     accounts = _accounts(review)
-    if accounts is not None:
-        names = dict(zip(accounts["account_id"], accounts["name"], strict=False))
+    names = account_names(accounts)
     for _, g in flagged.iterrows():
         who = f"{names.get(g['account'], g['account'])} ({g['account']})"
         review.changes.append(

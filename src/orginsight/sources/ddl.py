@@ -44,7 +44,7 @@ ALL_COMMERCIAL_REGIONS = (
     "me-central-1",
     "sa-east-1",
 )
-"""Regions an organization trail may deliver from (commercial partition, 2024); pass --regions to narrow."""
+"""Regions an organization trail may deliver from (commercial partition, 2024); pass --region to narrow."""
 
 
 def cloudtrail_ddl(

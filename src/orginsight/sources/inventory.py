@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,18 +52,16 @@ def lake_info(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | 
     root = Path(path)
     if not root.is_dir():
         raise LakeError(f"no lake at {root}")
-    engine = LocalEngine(root, cache_dir=cache_dir)
-    files = engine.files()
-    good, bad = engine.check(files)
+    held = LocalEngine(root, cache_dir=cache_dir).inventory()
     rows = [
         {
             "account": f.account,
             "region": f.region,
             "day": f.day,
-            "records": engine.checks[f.path].records,
+            "records": held.records[f.path],
             "bytes": f.size,
         }
-        for f in good
+        for f in held.good
     ]
     frame = pd.DataFrame(rows, columns=["account", "region", "day", "records", "bytes"])
     partitions = (
@@ -78,5 +75,4 @@ def lake_info(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | 
         if len(frame)
         else pd.DataFrame(columns=["account", "region", "files", "records", "bytes", "first_day", "last_day"])
     )
-    cache = engine.cache.status(good, engine.checks, datetime.now(UTC).replace(tzinfo=None))
-    return LakeInfo(root=root, partitions=partitions, bad_files=bad, cache=cache)
+    return LakeInfo(root=root, partitions=partitions, bad_files=held.bad, cache=held.cache)

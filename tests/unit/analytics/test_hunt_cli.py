@@ -39,12 +39,27 @@ def test_hunt_show_prints_bound_pasteable_sql(capsys) -> None:
     )
 
 
+def test_hunt_show_takes_the_shared_filters(capsys) -> None:
+    argv = [
+        "hunt",
+        "show",
+        "access_key_activity",
+        "--param",
+        "access_key=AKIAEXAMPLE",
+        "--since",
+        "2024-06-01",
+    ]
+    assert cli.main([*argv, "--until", "2024-06-02", "--account", "012345678901,111122223333"]) == 0
+    out = capsys.readouterr().out
+    assert "account IN ('012345678901', '111122223333')" in out and "2024-06-01" in out
+
+
 def test_hunt_errors_exit_cleanly(capsys, tmp_path: Path) -> None:
-    assert cli.main(["hunt", "show", "no_such_hunt"]) == 2
+    assert cli.main(["hunt", "show", "no_such_hunt"]) == 1  # the library's error
     assert "no hunt named" in capsys.readouterr().err
-    assert cli.main(["hunt", "show", "ip_activity", "--param", "colour=red"]) == 2
+    assert cli.main(["hunt", "show", "ip_activity", "--param", "colour=red"]) == 1
     assert "no parameter(s) colour" in capsys.readouterr().err
-    assert cli.main(["hunt", "run", "--lake", str(tmp_path)]) == 2
+    assert cli.main(["hunt", "run", "--lake", str(tmp_path)]) == 2  # bad usage
     assert "name one hunt, or pass --all" in capsys.readouterr().err
 
 

@@ -207,4 +207,4 @@ def test_missing_profile_or_credentials_is_one_clear_error(monkeypatch, tmp_path
         collect("org", tmp_path, profile="nope")
     with pytest.raises(CollectionError, match="no AWS credentials found"):
         collect("org", tmp_path)
-    assert main(["collect", "org", "--out", str(tmp_path)]) == 2
+    assert main(["collect", "org", "--out", str(tmp_path)]) == 1

@@ -6,7 +6,7 @@ import random
 import re
 from datetime import datetime
 
-from orginsight.demo import cloudtrail as ct
+from orginsight.demo import records as ct
 
 T = datetime(2026, 11, 20, 13, 5, 9)
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import assert_same_result
 
 from orginsight import Lake, cli
-from orginsight.engines import local, parquet_cache
+from orginsight.engines import parquet_cache, scan, schema
 from orginsight.errors import LakeError
 from orginsight.sources.inventory import lake_info
 from orginsight.sources.layout import cloudtrail_key
@@ -140,7 +140,7 @@ def test_parquet_holds_every_column_zstd_and_nothing_else(lakes, demo_root):
 
     path = next((demo_root / ".orginsight" / "parquet").rglob("*.parquet"))
     meta = pq.ParquetFile(path).metadata
-    assert meta.schema.to_arrow_schema().names == list(local.schema.COLUMNS)
+    assert meta.schema.to_arrow_schema().names == list(schema.COLUMNS)
     assert meta.row_group(0).column(0).compression == "ZSTD"
 
 
@@ -243,7 +243,7 @@ def test_parquet_scan_has_the_json_scans_column_types(lakes, demo_root):
             "timestamp": None,
         },
     ]:
-        from_json = con.execute(f"DESCRIBE {local.scan_sql(columns, True)}", {"files": files}).fetchall()
+        from_json = con.execute(f"DESCRIBE {scan.scan_sql(columns, True)}", {"files": files}).fetchall()
         from_parquet = con.execute(
             f"DESCRIBE {parquet_cache.scan_sql(columns)}", {"parquet": [str(p) for p in some]}
         ).fetchall()
@@ -410,7 +410,7 @@ def test_an_unwritable_cache_dir_is_a_clear_error(tmp_path, capsys):
     blocker.write_text("not a folder")
     with pytest.raises(LakeError, match="cannot write the Parquet cache in .*a-file.*cache_dir"):
         Lake.local(root, cache_dir=blocker / "cache").compact(progress=False)
-    assert cli.main(["lake", "compact", "--lake", str(root), "--cache-dir", str(blocker / "cache")]) == 2
+    assert cli.main(["lake", "compact", "--lake", str(root), "--cache-dir", str(blocker / "cache")]) == 1
     assert "cannot write the Parquet cache" in capsys.readouterr().err
 
 

@@ -271,7 +271,8 @@ def test_each_file_is_statted_once_per_query(month_lake, monkeypatch):
 def test_file_verdicts_are_kept_per_day_folder_and_read_only_for_the_folders_scanned(tmp_path, monkeypatch):
     """A one-day query reads that day's verdicts, not the lake's; opening the lake by another path
     finds them (keys are relative to the lake), so no file is checked twice."""
-    from orginsight.engines.local import CHECKS_DIR, LocalEngine
+    from orginsight.engines.filechecks import CHECKS_DIR
+    from orginsight.engines.local import LocalEngine
 
     start = datetime(2024, 6, 1, 12)
     for d in range(3):

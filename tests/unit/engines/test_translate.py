@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from orginsight.engines import translate
+from orginsight.engines import pruning, translate
 from orginsight.errors import ParameterError, QueryError
 
 
@@ -47,7 +47,7 @@ def test_syntax_errors_and_several_statements_are_refused():
 def pf(sql, **params):
     tree = translate.bind(translate.parse(sql), params)
     (ref,) = translate.table_refs(tree)
-    return translate.partition_filter(ref)
+    return pruning.partition_filter(ref)
 
 
 def test_partition_predicates_on_partition_columns():
@@ -84,7 +84,7 @@ def test_each_reference_gets_its_own_filter():
         "SELECT a.eventname FROM cloudtrail a WHERE a.timestamp = '2024/06/10' AND a.sourceipaddress NOT IN "
         "(SELECT b.sourceipaddress FROM cloudtrail b WHERE b.timestamp BETWEEN '2024/05/01' AND '2024/06/09')"
     )
-    filters = [translate.partition_filter(r) for r in translate.table_refs(tree)]
+    filters = [pruning.partition_filter(r) for r in translate.table_refs(tree)]
     assert [(f.first_day, f.last_day) for f in filters] == [
         (date(2024, 6, 10), date(2024, 6, 10)),
         (date(2024, 5, 1), date(2024, 6, 9)),
@@ -99,16 +99,16 @@ def test_partition_conjuncts_are_the_conditions_on_partition_columns_alone():
         "(SELECT c.sourceipaddress FROM cloudtrail c JOIN other o ON c.eventid = o.id WHERE c.account = '2')"
     )
     outer, inner = translate.table_refs(tree)
-    found = translate.partition_conjuncts(outer)
+    found = pruning.partition_conjuncts(outer)
     assert [c.sql() for c in found] == [
         "t.\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03'",
         "account = '1' OR region LIKE 'eu-%'",
     ]
-    assert translate.conjunction_sql(found) == (
+    assert pruning.conjunction_sql(found) == (
         "\"timestamp\" BETWEEN '2024/06/01' AND '2024/06/03' AND (account = '1' OR region LIKE 'eu-%')"
     )
-    assert translate.partition_conjuncts(inner) == []  # joined: kept as written
-    translate.drop_conjuncts(found)
+    assert pruning.partition_conjuncts(inner) == []  # joined: kept as written
+    pruning.drop_conjuncts(found)
     assert "BETWEEN" not in tree.sql() and "t.eventname = 'x'" in tree.sql()
 
 

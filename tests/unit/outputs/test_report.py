@@ -19,7 +19,9 @@ def test_report_posture_command_writes_the_report_and_notes_missing_sources(tmp_
     write_export(lake, "2024-05-02", day_rows("2024-05-02", alpha_encrypted=200, alpha_versioning=0), parts=2)
     out = tmp_path / "out"
     assert (
-        main(["report", "posture", "--lake", str(lake), "--out", str(out), "--since", "7d", "--formats", ""])
+        main(
+            ["report", "posture", "--lake", str(lake), "--out", str(out), "--since", "7d", "--format", "none"]
+        )
         == 0
     )
     printed = capsys.readouterr().out
@@ -35,7 +37,7 @@ def test_report_posture_command_writes_the_report_and_notes_missing_sources(tmp_
 
 
 def test_report_on_a_missing_lake_exits_with_a_message(tmp_path, capsys):
-    assert main(["report", "posture", "--lake", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert main(["report", "posture", "--lake", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 1
     assert "no lake at" in capsys.readouterr().err
 
 

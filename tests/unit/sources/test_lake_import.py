@@ -109,7 +109,7 @@ def test_records_of_the_wrong_type_fail_one_by_one(tmp_path):
 
 def test_records_are_written_in_batches_and_counted_exactly(tmp_path, monkeypatch):
     """With a tiny batch size every record is flushed on its own; the counts and a re-import stay exact."""
-    from orginsight.sources import lake_import
+    from orginsight.sources.lake_import import importer as lake_import
 
     monkeypatch.setattr(lake_import, "_FLUSH_BYTES", 1)
     (tmp_path / "a.json").write_text(json.dumps({"Records": [rec(i) for i in range(20)] + [rec(3)]}))

@@ -1,0 +1,136 @@
+"""Security Hub findings (ASFF, from Security Hub or any product sending to it) as normalized columns.
+
+Severity: ``Severity.Label`` when present, else ``Severity.Normalized`` (ASFF syntax, 2024):
+0 Informational, 1-39 Low, 40-69 Medium, 70-89 High, 90-100 Critical.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from orginsight.analytics.findings.records import _count, _first, _remote_ip, _score, _time
+
+ASFF_NORMALIZED_RANGE = (0.0, 100.0)
+"""ASFF ``Severity.Normalized`` (an integer 0-100, ASFF syntax)."""
+
+
+ASFF_LABELS = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+"""ASFF ``Severity.Label`` values (ASFF syntax); others are warned about and left empty."""
+
+
+def asff_label(severity: Mapping[str, Any] | None) -> str | None:
+    """ASFF's label: ``Severity.Label``, else derived from ``Severity.Normalized`` (0-100)."""
+    return _asff_severity(severity, [])[0]
+
+
+def _normalized_label(n: float) -> str:
+    """ASFF's label of a ``Severity.Normalized`` score (0-100)."""
+    if n >= 90:
+        return "Critical"
+    if n >= 70:
+        return "High"
+    if n >= 40:
+        return "Medium"
+    if n >= 1:
+        return "Low"
+    return "Informational"
+
+
+ASFF_LABEL_SCORE = {"Informational": 0, "Low": 1, "Medium": 40, "High": 70, "Critical": 90}
+"""Lowest Normalized score of each ASFF label, for findings that carry only a label."""
+
+
+def _asff_severity(severity: Any, notes: list[str]) -> tuple[str | None, float | None, float | None]:
+    """(label, normalized 0-100, product score) of an ASFF ``Severity``; bad parts are noted and left empty.
+
+    A label without a score gets its label's lowest score; a score without a label gets its label.
+    """
+    if severity in (None, "", {}):
+        return None, None, None
+    if not isinstance(severity, Mapping):
+        notes.append(f"Severity {severity!r} is not an object; left empty")
+        return None, None, None
+    normalized = _score(severity.get("Normalized"), "Severity.Normalized", ASFF_NORMALIZED_RANGE, notes)
+    label = None
+    given = severity.get("Label")
+    if isinstance(given, str) and given.upper() in ASFF_LABELS:
+        label = given.capitalize()
+    elif given not in (None, ""):
+        notes.append(f"Severity.Label {given!r} is not one of {', '.join(ASFF_LABELS)}; left empty")
+    if label is None and normalized is not None:
+        label = _normalized_label(normalized)
+    if normalized is None and label is not None:
+        normalized = float(ASFF_LABEL_SCORE[label])
+    product = _score(severity.get("Product"), "Severity.Product", (-math.inf, math.inf), notes)
+    return label, normalized, product
+
+
+AWS_PRODUCTS = {
+    "securityhub": "Security Hub",
+    "guardduty": "GuardDuty",
+    "inspector": "Inspector",
+    "macie": "Macie",
+    "access-analyzer": "IAM Access Analyzer",
+    "config": "Config",
+    "firewall-manager": "Firewall Manager",
+    "health": "Health",
+    "detective": "Detective",
+    "ssm-patch-manager": "Systems Manager Patch Manager",
+}
+"""ASFF ``ProductArn`` suffixes of AWS integrations (``product/aws/<name>``) and their product names."""
+
+
+def product_from_arn(arn: str | None) -> str | None:
+    """The product name of an ASFF ``ProductArn``: AWS's own by name, a custom one by its last segment."""
+    if not arn:
+        return None
+    parts = arn.split(":product/", 1)[-1].split("/")
+    if len(parts) == 2 and parts[0] == "aws":
+        return AWS_PRODUCTS.get(parts[1], parts[1])
+    return "/".join(parts)
+
+
+ASFF_PRINCIPAL_TYPES = ("AwsIamAccessKey", "AwsIamUser", "AwsIamRole")
+
+
+def extract_asff(f: Mapping[str, Any], notes: list[str] | None = None) -> dict[str, Any]:
+    """Normalized columns of one ASFF finding (Security Hub, or any product sending to it).
+
+    Values outside their scale are appended to ``notes`` and left empty (see the package docstring).
+    """
+    notes = [] if notes is None else notes
+    label, normalized, product_score = _asff_severity(f.get("Severity"), notes)
+    resources = f.get("Resources") or [{}]
+    first = resources[0]
+    principal = next((r.get("Id") for r in resources if r.get("Type") in ASFF_PRINCIPAL_TYPES), None)
+    action = f.get("Action") or {}
+    network = f.get("Network") or {}
+    workflow = f.get("Workflow") or {}
+    record_state = f.get("RecordState")
+    product = _first(
+        f.get("ProductName"),
+        (f.get("ProductFields") or {}).get("aws/securityhub/ProductName"),
+        product_from_arn(f.get("ProductArn")),
+    )
+    return {
+        "finding_id": f["Id"],
+        "source": product,
+        "type": (f.get("Types") or [None])[0],
+        "title": f.get("Title"),
+        "severity": _first(product_score, normalized),
+        "severity_normalized": normalized,
+        "severity_label": label,
+        "account_id": f.get("AwsAccountId"),
+        "region": _first(f.get("Region"), first.get("Region")),
+        "resource_type": first.get("Type"),
+        "resource_id": first.get("Id"),
+        "principal": principal,
+        "remote_ip": _first(network.get("SourceIpV4"), network.get("SourceIpV6"), _remote_ip(action)),
+        "first_seen": _time(_first(f.get("FirstObservedAt"), f.get("CreatedAt")), "first seen", notes),
+        "last_seen": _time(_first(f.get("LastObservedAt"), f.get("UpdatedAt")), "last seen", notes),
+        "count": _count(f.get("Count"), notes),
+        "workflow_state": _first(workflow.get("Status"), f.get("WorkflowState")),
+        "archived": record_state == "ARCHIVED" if record_state else None,
+    }

@@ -1,0 +1,269 @@
+"""The options every command spells and reads the same way, and how a command is declared.
+
+- ``--lake DIR`` is a local lake; ``--athena-database DB`` and the rest of the Athena group name the
+  same data on Athena. Every command that queries takes both (:func:`add_lake_arguments`).
+- ``--account`` and ``--region`` are filters: repeatable, and each value may be a comma list.
+  Athena's own region is ``--athena-region``, so the two never meet.
+- ``--since`` / ``--until`` take ``7d``, ``12h``, ``2024-06-01``, an ISO time or ``now``.
+- ``--format`` says what to write: one table format for a command that prints a table, or a
+  list of chart image formats for one that writes a page.
+- ``--out DIR`` is always a folder; ``--output-file FILE`` is where a table goes instead of stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from orginsight.lake import Lake
+from orginsight.timerange import parse_time
+
+USAGE_ERROR = 2
+"""Exit code of a command line that cannot run as written (argparse's own code)."""
+
+LIBRARY_ERROR = 1
+"""Exit code of a command the library refused or could not finish (an ``OrgInsightError``)."""
+
+TABLE_FORMATS = ("table", "csv", "json", "parquet")
+"""How a command prints a table; ``parquet`` needs ``--output-file``."""
+
+CHART_FORMATS = ("png", "svg", "pdf", "jpeg", "webp", "html")
+"""The chart formats of ``orginsight.outputs.charts.export.FORMATS``, named here so that parsing a
+command line does not load plotly (a test checks the two agree)."""
+
+NO_IMAGES = "none"
+"""``--format none``: write the HTML page only."""
+
+Runner = Callable[[argparse.Namespace], int]
+Subparsers = argparse._SubParsersAction
+
+
+class UsageError(Exception):
+    """Options that parse one by one but do not go together: exit 2, as argparse's own errors do."""
+
+
+def add_command(
+    sub: Subparsers, name: str, *, help: str, description: str, examples: Sequence[str], run: Runner | None
+) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` ends with ``examples``; ``run`` is what it does (None for a group)."""
+    heading = "example:" if len(examples) == 1 else "examples:"
+    p = sub.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog="\n  ".join([heading, *examples]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if run is not None:
+        p.set_defaults(func=run, parser=p)
+    return p
+
+
+def add_group(
+    sub: Subparsers, name: str, *, help: str, description: str, examples: Sequence[str]
+) -> Subparsers:
+    """A command made of subcommands (``lake``, ``hunt``, ``report``): returns where to add them."""
+    p = add_command(sub, name, help=help, description=description, examples=examples, run=None)
+    group = p.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
+    group.required = True
+    return group
+
+
+class CommaList(argparse.Action):
+    """A repeatable option whose values may also be comma lists: ``--account a --account b,c`` is
+    ``[a, b, c]``. ``allowed`` names the values it takes, checked item by item."""
+
+    def __init__(self, *args: Any, allowed: Sequence[str] | None = None, **kwargs: Any) -> None:
+        self.allowed = tuple(allowed) if allowed else None
+        super().__init__(*args, **kwargs)
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        items = [*(getattr(namespace, self.dest) or [])]
+        for item in (v.strip() for v in str(values).split(",")):
+            if item and self.allowed and item not in self.allowed:
+                parser.error(f"{option}: {item!r} is not one of {', '.join(self.allowed)}")
+            if item:
+                items.append(item)
+        setattr(namespace, self.dest, items)
+
+
+def time_text(text: str) -> str:
+    """A ``--since``/``--until`` value, checked here and passed on as typed (each command reads it
+    against its own reference: now, or the lake's latest data)."""
+    try:
+        parse_time(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+    return text
+
+
+def add_account_argument(p: argparse.ArgumentParser, help: str = "only this account") -> None:
+    p.add_argument("--account", action=CommaList, metavar="ID", help=f"{help} (repeatable, or a,b,c)")
+
+
+def add_region_argument(p: argparse.ArgumentParser, help: str = "only this region") -> None:
+    p.add_argument("--region", action=CommaList, metavar="NAME", help=f"{help} (repeatable, or a,b,c)")
+
+
+def add_time_arguments(
+    p: argparse.ArgumentParser,
+    since: str,
+    until: str | None = None,
+    since_default: str | None = None,
+    until_default: str | None = None,
+) -> None:
+    """``--since`` (and ``--until`` when it has help): relative (7d, 12h) or ISO, with help per command."""
+    p.add_argument("--since", type=time_text, default=since_default, metavar="TIME", help=since)
+    if until is not None:
+        p.add_argument("--until", type=time_text, default=until_default, metavar="TIME", help=until)
+
+
+def add_table_output_arguments(
+    p: argparse.ArgumentParser, formats: Sequence[str] = TABLE_FORMATS, output_file: bool = True
+) -> None:
+    """``--format`` of a printed table, and ``--output-file`` to write it to a file instead."""
+    p.add_argument(
+        "--format", choices=formats, default="table", help="how to print the table (default table)"
+    )
+    if output_file:
+        p.add_argument("--output-file", metavar="FILE", help="write the table to FILE instead of printing it")
+
+
+def add_chart_format_argument(p: argparse.ArgumentParser, allowed: Sequence[str], default: str) -> None:
+    """``--format`` of a command that writes a page: the chart images beside it, or ``none``."""
+    p.add_argument(
+        "--format",
+        action=CommaList,
+        allowed=(*allowed, NO_IMAGES),
+        metavar="FMT",
+        help=f"chart images to write beside the page: {', '.join(allowed)} (repeatable, or a,b; "
+        f"default {default}; '{NO_IMAGES}' for the page alone)",
+    )
+    p.set_defaults(format=None, default_format=default)
+
+
+def chart_formats(args: argparse.Namespace) -> tuple[str, ...]:
+    """The image formats ``--format`` asked for (its default when not given), without ``none``."""
+    asked = args.format if args.format is not None else args.default_format.split(",")
+    return tuple(f for f in asked if f != NO_IMAGES)
+
+
+def add_cache_arguments(p: argparse.ArgumentParser) -> None:
+    """The options that say how a local lake's Parquet cache is read (see ``lake compact``)."""
+    p.add_argument(
+        "--cache-dir", metavar="DIR", help="the lake's Parquet cache, if not DIR/.orginsight/parquet"
+    )
+    p.add_argument(
+        "--verify-cache",
+        action="store_true",
+        help="check every cached partition file by file, not on its folders alone",
+    )
+
+
+def add_athena_arguments(p: argparse.ArgumentParser) -> None:
+    """The options that name the organization trail's table on Athena."""
+    g = p.add_argument_group("Athena (instead of --lake)")
+    g.add_argument("--athena-database", metavar="DB", help="run on Athena, on this Glue database")
+    g.add_argument(
+        "--athena-table", default="cloudtrail", metavar="T", help="the trail table (default cloudtrail)"
+    )
+    g.add_argument("--workgroup", help="Athena workgroup")
+    g.add_argument("--s3-output", metavar="S3_URI", help="Athena query results location, s3://...")
+    g.add_argument("--athena-region", metavar="NAME", help="AWS region of the Athena workgroup")
+    g.add_argument("--profile", help="AWS profile")
+    g.add_argument(
+        "--allow-full-scan", action="store_true", help="let a query without a time range scan everything"
+    )
+
+
+def add_lake_arguments(p: argparse.ArgumentParser, cache: bool = True) -> None:
+    """The options that pick a lake: a local folder (with its cache), or a table on Athena."""
+    p.add_argument("--lake", metavar="DIR", help="local lake folder (laid out like the trail bucket)")
+    if cache:
+        add_cache_arguments(p)
+    add_athena_arguments(p)
+
+
+def names_a_lake(args: argparse.Namespace) -> bool:
+    """Whether the command line names a lake, local or on Athena (both is a usage error)."""
+    if args.lake and args.athena_database:
+        raise UsageError("name one lake: --lake DIR (local) or --athena-database DB (Athena), not both")
+    return bool(args.lake or args.athena_database)
+
+
+def open_lake(args: argparse.Namespace) -> Lake:
+    """The lake the options of :func:`add_lake_arguments` name."""
+    if not names_a_lake(args):
+        raise UsageError("name a lake: --lake DIR (local) or --athena-database DB (Athena)")
+    if args.athena_database:
+        return Lake.athena(
+            database=args.athena_database,
+            table=args.athena_table,
+            workgroup=args.workgroup,
+            s3_output=args.s3_output,
+            region=args.athena_region,
+            profile=args.profile,
+            allow_full_scan=args.allow_full_scan,
+        )
+    return Lake.local(
+        args.lake,
+        cache_dir=getattr(args, "cache_dir", None),
+        verify_cache=getattr(args, "verify_cache", False),
+    )
+
+
+def write_frame(df: Any, fmt: str = "table", output_file: str | None = None) -> None:
+    """Print a DataFrame as a table, CSV or JSON lines, or write it (also as Parquet) to ``output_file``."""
+    if fmt == "parquet":
+        if not output_file:
+            raise UsageError("--format parquet needs --output-file FILE")
+        df.to_parquet(output_file, index=False)
+        return
+    if fmt == "csv":
+        text = df.to_csv(index=False)
+    elif fmt == "json":
+        text = df.to_json(orient="records", lines=True, date_format="iso", default_handler=str)
+    else:
+        text = _table_text(df)
+    if output_file:
+        with open(output_file, "w") as fh:
+            fh.write(text)
+    else:
+        print(text)
+
+
+def _table_text(df: Any) -> str:
+    """``df`` as aligned text, wide enough for ARNs and user agents."""
+    import pandas as pd  # loaded by the library call that made df: no cost here
+
+    with pd.option_context(
+        "display.max_rows", 200, "display.max_columns", 50, "display.width", 200, "display.max_colwidth", 80
+    ):
+        return df.to_string(index=False) if len(df) else "(no rows)"
+
+
+def stats_line(df: Any) -> str:
+    """One line on stderr after a query: rows, time, and what it read (or scanned and cost, on Athena)."""
+    s = df.attrs.get("stats", {})
+    if s.get("engine") == "athena":
+        return (
+            f"{len(df)} row(s) in {s.get('elapsed_s')} s; scanned {s.get('bytes_scanned', 0):,} bytes "
+            f"(about ${s.get('cost_usd', 0):.4f}); query id {s.get('query_id')}"
+        )
+    bad = s.get("bad_files") or []
+    cached = s.get("cached_partitions")
+    return (
+        f"{len(df)} row(s) in {s.get('elapsed_s')} s; read {s.get('files_read', 0):,} file(s), "
+        f"{s.get('bytes_read', 0):,} bytes"
+        + (f" ({cached:,} partition(s) from the Parquet cache)" if cached else "")
+        + (f"; skipped {len(bad)} unreadable file(s)" if bad else "")
+    )
+
+
+def progress_wanted() -> bool:
+    """Progress bars only for a person watching: not in pipes, logs and tests."""
+    return sys.stderr.isatty()

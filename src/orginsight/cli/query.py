@@ -1,0 +1,230 @@
+"""Commands that run SQL over the trail: ``sql``, ``hunt list|show|run|eval`` and ``sigma``.
+
+Each takes a lake by the shared options (a local folder or Athena), prints a table with
+``--format`` / ``--output-file``, and the query statistics on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from orginsight.analytics import hunts
+from orginsight.cli.options import (
+    Subparsers,
+    UsageError,
+    add_account_argument,
+    add_command,
+    add_group,
+    add_lake_arguments,
+    add_region_argument,
+    add_table_output_arguments,
+    add_time_arguments,
+    names_a_lake,
+    open_lake,
+    stats_line,
+    write_frame,
+)
+from orginsight.cli.params import HUNT_PARAM_HELP, PARAM_HELP, parse_hunt_params, parse_params
+
+HUNT_FILTERS = {"since": "start", "until": "end", "account": "accounts", "region": "regions"}
+"""Options that set a parameter every hunt takes (``hunts.COMMON_PARAMETERS``), and which one."""
+
+
+def add_sql_command(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "sql",
+        help="run Athena SQL over the lake",
+        description="Run one Athena-dialect SQL statement over the lake's tables (cloudtrail, ...).",
+        examples=[
+            'orginsight sql "SELECT eventname, count(*) n FROM cloudtrail '
+            'WHERE eventtime >= :since GROUP BY 1 ORDER BY n DESC" --param since=2024-06-01 --lake demo-lake',
+            'orginsight sql "SELECT eventname, count(*) n FROM cloudtrail WHERE account = :account AND '
+            'from_iso8601_timestamp(eventtime) >= :t GROUP BY 1 HAVING count(*) >= :n" --lake demo-lake '
+            "--param account=012345678901 --param t:timestamp=2026-01-01T00:00:00Z --param n:int=5",
+            "orginsight sql \"SELECT count(*) n FROM cloudtrail WHERE timestamp = '2026/11/20'\" "
+            "--athena-database security --workgroup orginsight --format csv --output-file counts.csv",
+        ],
+        run=run_sql,
+    )
+    p.add_argument("query", help="the SQL (Athena dialect); parameters written :name")
+    add_lake_arguments(p)
+    p.add_argument("--param", action="append", metavar="NAME[:TYPE]=VALUE", help=PARAM_HELP)
+    add_table_output_arguments(p)
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    params = parse_params(args.param)
+    df = open_lake(args).sql_params(args.query, params)
+    write_frame(df, args.format, args.output_file)
+    print(stats_line(df), file=sys.stderr)
+    return 0
+
+
+def add_hunt_commands(sub: Subparsers) -> None:
+    group = add_group(
+        sub,
+        "hunt",
+        help="the hunt library: list, show, run and evaluate hunts",
+        description="Parameterized Athena hunts from queries/ (see 'orginsight hunt list').",
+        examples=["orginsight hunt run --all --lake demo-lake --since 30d"],
+    )
+    p = add_command(
+        group,
+        "list",
+        help="list the hunts",
+        description="List every hunt with its tactic, severity, ATT&CK techniques and own parameters.",
+        examples=["orginsight hunt list", "orginsight hunt list --format csv --output-file hunts.csv"],
+        run=run_hunt_list,
+    )
+    add_table_output_arguments(p)
+
+    p = add_command(
+        group,
+        "show",
+        help="the SQL of a hunt as it would run on Athena",
+        description="Print a hunt's SQL with its parameters bound (defaults unless given) and the "
+        "partition predicate Athena needs: paste it into the Athena console.",
+        examples=["orginsight hunt show console_login_without_mfa --since 2024-06-01 --account 111122223333"],
+        run=run_hunt_show,
+    )
+    p.add_argument("name", metavar="NAME")
+    add_hunt_filter_arguments(p)
+
+    p = add_command(
+        group,
+        "run",
+        help="run one hunt, or all of them",
+        description="Run a hunt on a lake and print its hits; with --all, run every hunt and print one "
+        "line each (hits, accounts, first and last hit).",
+        examples=[
+            "orginsight hunt run cloudtrail_tampering --lake demo-lake --since 7d",
+            "orginsight hunt run --all --lake demo-lake --since 30d",
+            "orginsight hunt run cloudtrail_tampering --athena-database security --workgroup orginsight "
+            "--since 7d --account 111122223333,222233334444",
+        ],
+        run=run_hunt,
+    )
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("--all", action="store_true", help="run every hunt and summarize")
+    add_lake_arguments(p)
+    add_hunt_filter_arguments(p)
+    add_table_output_arguments(p)
+
+    p = add_command(
+        group,
+        "eval",
+        help="score every hunt against a demo lake's ground truth",
+        description="Run every hunt over a demo lake and compare its hits with scenario.json: per "
+        "hunt hits, true positives, false positives on background activity, precision and recall; "
+        "per ATT&CK technique the planted events found by any hunt. Exits 1 when a technique is missed.",
+        examples=["orginsight hunt eval --lake demo-lake"],
+        run=run_hunt_eval,
+    )
+    add_lake_arguments(p)
+    p.add_argument("--truth", metavar="FILE", help="ground truth (default: DIR/scenario.json of --lake)")
+    add_table_output_arguments(p, formats=("table", "csv", "json"), output_file=False)
+
+
+def add_hunt_filter_arguments(p: argparse.ArgumentParser) -> None:
+    """The parameters every hunt takes, as options, and ``--param`` for the hunt's own."""
+    add_time_arguments(
+        p,
+        since="start of the window: 7d, 24h, 2024-06-01, ISO time (default: the hunt's)",
+        until="end of the window (default: now)",
+    )
+    add_account_argument(p, "limit to this account")
+    add_region_argument(p, "limit to this region")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help=HUNT_PARAM_HELP)
+
+
+def hunt_params(args: argparse.Namespace) -> dict[str, object]:
+    """The hunt's parameters: ``--param`` pairs, then the shared filters (which win)."""
+    params: dict[str, object] = {**parse_hunt_params(args.param)}
+    for option, name in HUNT_FILTERS.items():
+        if getattr(args, option):
+            params[name] = getattr(args, option)
+    return params
+
+
+def run_hunt_list(args: argparse.Namespace) -> int:
+    write_frame(hunts.catalog(), args.format, args.output_file)
+    return 0
+
+
+def run_hunt_show(args: argparse.Namespace) -> int:
+    print(hunts.athena_sql(hunts.get(args.name), hunt_params(args)) + ";")
+    return 0
+
+
+def run_hunt(args: argparse.Namespace) -> int:
+    if bool(args.all) == bool(args.name):
+        raise UsageError("name one hunt, or pass --all")
+    params = hunt_params(args)
+    lake = open_lake(args)
+    if args.all:
+        write_frame(hunts.run_all(lake, params), args.format, args.output_file)
+        return 0
+    df = hunts.run(lake, args.name, params)
+    write_frame(df, args.format, args.output_file)
+    print(stats_line(df), file=sys.stderr)
+    return 0
+
+
+def run_hunt_eval(args: argparse.Namespace) -> int:
+    lake = open_lake(args)
+    if not (args.truth or args.lake):
+        raise UsageError("on Athena, name the ground truth: --truth FILE")
+    truth = hunts.load_ground_truth(args.truth or Path(args.lake) / "scenario.json")
+    per_hunt, per_technique = hunts.evaluate(lake, truth)
+    write_frame(per_hunt, args.format)
+    print()
+    write_frame(per_technique, args.format)
+    missed = per_technique[per_technique["found"] == 0]
+    return 1 if len(missed) else 0
+
+
+def add_sigma_command(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "sigma",
+        help="convert Sigma CloudTrail rules to Athena SQL and run them",
+        description="Convert Sigma rules (product: aws, service: cloudtrail) to Athena SQL over the cloudtrail "
+        "table and run them on a lake; rules that cannot be converted are listed with the reason. Without "
+        "a lake, print the SQL only.",
+        examples=[
+            "orginsight sigma ~/sigma/rules/cloud/aws --lake demo-lake --since 30d",
+            "orginsight sigma aws_cloudtrail_disable_logging.yml --print",
+        ],
+        run=run_sigma,
+    )
+    p.add_argument("rules", nargs="+", metavar="RULE_OR_DIR")
+    add_lake_arguments(p)
+    p.add_argument(
+        "--print", action="store_true", help="print each rule's SQL, bound, as it would run on Athena"
+    )
+    add_time_arguments(
+        p,
+        since="start of the window (default 30d)",
+        until="end of the window (default now)",
+        since_default="30d",
+        until_default="now",
+    )
+    add_table_output_arguments(p)
+
+
+def run_sigma(args: argparse.Namespace) -> int:
+    from orginsight.analytics import sigma  # loads pySigma: only when the command runs
+
+    run_on_lake = names_a_lake(args)
+    if args.print or not run_on_lake:
+        window = {"start": hunts.parse_time(args.since), "end": hunts.parse_time(args.until)}
+        for q in sigma.convert(args.rules):
+            print(f"-- {q.path.name}: {q.title}")
+            print(sigma.bound_sql(q, window) + ";\n" if q.converted else f"-- not converted: {q.error}\n")
+    if run_on_lake:
+        summary, _hits = sigma.run(open_lake(args), args.rules, args.since, args.until)
+        write_frame(summary, args.format, args.output_file)
+    return 0
