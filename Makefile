@@ -49,6 +49,7 @@ demo: $(VENV)/.installed-dev chromium-if-possible
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check $(CHECKED)
 	$(BIN)/ruff format --check $(CHECKED)
+	$(BIN)/lint-imports --no-cache
 
 # On CI (CI=true, or ORGINSIGHT_REQUIRE_ALL=1) a test skipped for a missing browser or missing
 # ../shared/data fails the run (tests/conftest.py).

@@ -1,7 +1,7 @@
-"""``orginsight.findings``, as users import it: the module lives in ``orginsight.analytics.findings``."""
+"""``orginsight.findings``, as users import it: the module lives in ``orginsight.sources.findings``."""
 
 import sys
 
-from orginsight.analytics import findings as _module
+from orginsight.sources import findings as _module
 
 sys.modules[__name__] = _module

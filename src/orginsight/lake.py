@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from orginsight.engines import translate
 from orginsight.engines.base import DataRange, Engine
-from orginsight.engines.pruning import EVENTTIME_SLACK, PartitionFilter
+from orginsight.engines.pruning import PartitionFilter
 from orginsight.errors import LakeError
-from orginsight.timerange import parse_time
+from orginsight.timerange import DELIVERY_LAG, parse_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,12 +41,10 @@ class Lake:
     ) -> Lake:
         """A lake in a local folder, laid out like the trail bucket (see ``orginsight.sources.layout``).
 
-        ``cache_dir`` is where ``compact`` writes (and queries look for) the Parquet cache of
-        closed partitions: ``<lake>/.orginsight/parquet`` by default; pass one for a read-only lake.
-        ``verify_cache`` checks every file of a cached partition on each query (size and mtime), not
-        only its folder: for a lake where files may be rewritten in place under the same name.
+        The settings are ``LocalEngine``'s (documented there): ``cache_dir`` is where ``compact`` writes
+        the Parquet cache (pass one for a read-only lake).
         """
-        from orginsight.engines.local import LocalEngine
+        from orginsight.engines.local import LocalEngine  # loads DuckDB and pandas: not on import orginsight
 
         root = Path(path)
         if not root.is_dir():
@@ -70,19 +68,16 @@ class Lake:
         allow_full_scan: bool = False,
         **connect_kwargs: Any,
     ) -> Lake:
-        """The organization trail read through Amazon Athena (a table made with ``orginsight ddl``)."""
-        from orginsight.engines.athena import AthenaEngine
+        """The organization trail read through Amazon Athena (a table made with ``orginsight ddl``).
+
+        The settings are ``AthenaEngine``'s (documented there); other keywords go to ``pyathena.connect``.
+        """
+        from orginsight.engines.athena import AthenaEngine  # loads pyathena and boto3: only when used
 
         engine = AthenaEngine(
-            database=database,
-            table=table,
-            workgroup=workgroup,
-            s3_output=s3_output,
-            region=region,
-            profile=profile,
-            allow_full_scan=allow_full_scan,
-            **connect_kwargs,
-        )
+            database=database, table=table, workgroup=workgroup, s3_output=s3_output, region=region,
+            profile=profile, allow_full_scan=allow_full_scan, **connect_kwargs,
+        )  # fmt: skip
         return cls(engine)
 
     @property
@@ -121,8 +116,8 @@ class Lake:
         """
         pf = PartitionFilter(accounts=set(accounts) if accounts else None)
         pf.narrow_days(
-            parse_time(since).date() - EVENTTIME_SLACK if since is not None else None,
-            parse_time(until).date() + EVENTTIME_SLACK if until is not None else None,
+            parse_time(since).date() - DELIVERY_LAG if since is not None else None,
+            parse_time(until).date() + DELIVERY_LAG if until is not None else None,
         )
         return self.engine.load_into_memory(pf)
 

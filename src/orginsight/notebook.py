@@ -21,11 +21,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orginsight.errors import LakeError, ParameterError
+from orginsight.timerange import parse_time, utc_now
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,18 +129,16 @@ def data_end(lake: Lake) -> datetime:
     end = lake.data_range().end
     if end is not None:
         return end
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
 
 
 def time_range(lake: Lake, start: Any = None, end: Any = None, days: int = 7) -> tuple[datetime, datetime]:
-    """``(start, end)`` as naive UTC datetimes.
+    """``(start, end)`` as aware UTC datetimes.
 
     ``end`` defaults to the end of the lake's data; ``start`` to ``days`` before ``end``. A relative
     ``start`` such as ``"7d"`` counts back from ``end``, not from the clock.
     """
-    from orginsight.timerange import parse_time
-
     end_t = parse_time(end) if end is not None else data_end(lake)
     start_t = parse_time(start, now=end_t) if start is not None else end_t - timedelta(days=days)
     if start_t >= end_t:
@@ -149,8 +148,6 @@ def time_range(lake: Lake, start: Any = None, end: Any = None, days: int = 7) ->
 
 def around(when: Any, hours: float = 24) -> tuple[datetime, datetime]:
     """The window ``hours`` either side of ``when`` (a datetime or ISO text such as a hit's ``eventtime``)."""
-    from orginsight.timerange import parse_time
-
     at = parse_time(when)
     return at - timedelta(hours=hours), at + timedelta(hours=hours)
 

@@ -311,7 +311,7 @@ def test_guardduty_export_lines_have_the_real_camelcase_keys(lake, scenario):
 
 
 def test_guardduty_export_reads_with_the_findings_normalizer(lake):
-    from orginsight.analytics.findings import normalize_findings
+    from orginsight.sources.findings import normalize_findings
 
     lines = [
         json.loads(line)

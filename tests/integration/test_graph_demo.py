@@ -19,6 +19,7 @@ import pytest
 from conftest import headless_chromium
 
 from orginsight.lake import Lake
+from orginsight.outputs import triage_page
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,7 @@ def week(demo, tmp_path_factory: pytest.TempPathFactory) -> dict:
         demo["key"], since=day - timedelta(days=5), until=day + timedelta(days=2), baseline_days=9
     )
     out = tmp_path_factory.mktemp("triage-page")
-    page = t.write(out, png=False)[0]
+    page = triage_page.write(t, out, png=False)[0]
     return {"triage": t, "page": page, "html": page.read_text(encoding="utf-8"), "leak": leak}
 
 

@@ -486,5 +486,8 @@ def test_mfa_and_access_analyzer_hunts_on_documented_record_shapes(tmp_path: Pat
 
 def test_lake_hunt_runs_a_hunt_by_name(real_lake: Path) -> None:
     df = Lake.local(real_lake).hunt("cloudtrail_tampering", **INVICTUS_WINDOW)
-    assert df.attrs["hunt"] == "cloudtrail_tampering" and df.attrs["params"]["start"] == "2023-07-10T00:00:00"
+    assert (
+        df.attrs["hunt"] == "cloudtrail_tampering"
+        and df.attrs["params"]["start"] == "2023-07-10T00:00:00+00:00"
+    )
     assert set(df["eventname"]) == {"StopLogging", "DeleteTrail", "PutEventSelectors"}

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from conftest import headless_chromium
 
+from orginsight.engines.storagelens import query_local
 from orginsight.outputs.report import CHART_DIR, REPORT_NAME, build_posture_review, write_review
 
 
@@ -188,7 +189,7 @@ def test_athena_sql_over_the_storage_lens_view_matches_the_pandas_path(demo_lake
     from orginsight.sources import storagelens
 
     since = review.frames["buckets"]["dt"].max().strftime("%Y-%m-%d")
-    sql = storagelens.query_local(demo_lake, storagelens.BUCKET_PROTECTION_SQL, since=since)
+    sql = query_local(demo_lake, storagelens.BUCKET_PROTECTION_SQL, since=since)
     pandas_path = review.frames["buckets"]
     pandas_path = pandas_path[pandas_path["dt"] == pandas_path["dt"].max()].set_index("bucket")
     got = sql.set_index("bucket")

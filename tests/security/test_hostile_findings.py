@@ -31,8 +31,8 @@ from conftest import REAL_DATA
 from data.aws import guardduty as gd_data
 from data.aws import securityhub as sh_data
 
-from orginsight.analytics.findings import normalize_findings, read_findings_files
 from orginsight.collectors import guardduty, securityhub
+from orginsight.sources.findings import normalize_findings, read_findings_files
 from orginsight.sources.layout import guardduty_key
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"

@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from conftest import headless_chromium, require_browser
 
+from orginsight.outputs.triage_page import write as write_triage_page
+
 DAY = datetime(2026, 11, 25)
 """A day inside the demo lake's period (it ends on 2026-11-27 by default)."""
 ACCESS_KEY = "AKIAPAYL0ADTESTKEY01"
@@ -229,12 +231,12 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     triage = Lake.local(root).triage(ACCESS_KEY, since=DAY, until=DAY + timedelta(days=1), baseline_days=2)
     assert len(triage.timeline) == 6 and len(triage.summary["findings"]) == 1
-    triage_page = triage.write(work / "triage", png=False)[0]
+    page = write_triage_page(triage, work / "triage", png=False)[0]
     review = build_posture_review(root, since="90d")
     assert not review.notes, review.notes
     report = write_review(review, work / "report", formats=(), progress=False).html
     return {
-        "triage": triage_page,
+        "triage": page,
         "report": report,
         "figures_triage": len(triage.figures),
         "figures_report": len(review.figures),

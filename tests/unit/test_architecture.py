@@ -51,3 +51,73 @@ def test_architecture_names_each_package_and_the_readme_links_to_it() -> None:
     assert not missing, f"ARCHITECTURE.md does not name {sorted(missing)}"
     assert "(ARCHITECTURE.md)" in (REPO / "README.md").read_text()
     assert len(text.splitlines()) <= 60, "ARCHITECTURE.md is one screen"
+
+
+def test_no_module_imports_itself_back_through_others() -> None:
+    # grimp (import-linter's graph) counts imports inside functions too; imports only for type checking
+    # do not run, so they do not count.
+    import grimp
+    import networkx as nx
+
+    graph = grimp.build_graph("orginsight", exclude_type_checking_imports=True)
+    edges = nx.DiGraph()
+    for module in graph.modules:
+        edges.add_node(module)
+        edges.add_edges_from(
+            (module, imported) for imported in graph.find_modules_directly_imported_by(module)
+        )
+    cycles = [sorted(c) for c in nx.strongly_connected_components(edges) if len(c) > 1]
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_the_layers_of_architecture_md_are_the_import_linter_contract() -> None:
+    import tomllib
+
+    contract = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]
+    text = (REPO / "ARCHITECTURE.md").read_text()
+    for layer in contract["layers"]:
+        for name in layer.split(" | "):
+            shown = f"{name}/" if (PACKAGE / name).is_dir() else f"{name}.py"
+            assert shown in text or name in {"hunts", "sigma", "findings", "triage"}, (
+                f"{shown} not in ARCHITECTURE.md"
+            )
+
+
+def test_no_module_outside_the_demo_data_tables_is_much_longer_than_500_lines() -> None:
+    # The demo's data tables (weighted actions, incident steps, recorded organization state) are data.
+    tables = {"actions.py", "incidents.py", "org.py", "guardduty.py"}
+    long = {
+        str(p.relative_to(PACKAGE)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 600 and not (p.parent.name == "demo" and p.name in tables)
+    }
+    assert not long, f"modules past 600 lines: {long}"
+
+
+def test_every_orginsight_import_of_the_benchmarks_and_notebooks_resolves() -> None:
+    # Benchmarks and notebooks are not run by the suite (notebooks are, in tests/integration, but slowly):
+    # a module moved without updating them would only show when someone runs one.
+    import ast
+    import importlib
+    import importlib.util
+    import json
+
+    sources = {p: p.read_text() for p in sorted((REPO / "benchmarks").glob("*.py"))}
+    for nb in sorted((REPO / "notebooks").glob("*.ipynb")):
+        cells = json.loads(nb.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        sources[nb] = "\n".join(
+            line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+    for path, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("orginsight"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name) or importlib.util.find_spec(
+                        f"{node.module}.{alias.name}"
+                    ), f"{path.name}: from {node.module} import {alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("orginsight"):
+                        importlib.import_module(alias.name)

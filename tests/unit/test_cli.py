@@ -64,6 +64,30 @@ def test_no_command_keeps_an_inconsistent_spelling():
             assert out.metavar == "DIR", f"orginsight {name} --out is not a folder"
 
 
+SHARED_OPTIONS = [
+    options.LAKE,
+    options.CACHE_DIR,
+    options.OUT_DIR,
+    options.ORG_ID,
+    options.PROFILE,
+    options.ATHENA_DATABASE,
+    options.ATHENA_TABLE,
+]
+
+
+@pytest.mark.parametrize("shared", SHARED_OPTIONS, ids=[o.flag for o in SHARED_OPTIONS])
+def test_a_shared_option_takes_the_same_value_in_every_command(shared):
+    """Only its help, default and whether it is required may differ from one command to the next."""
+    spelled = {k: v for k, v in shared.settings.items() if k not in {"help", "default"}}
+    takers = 0
+    for name, parser in BY_NAME.items():
+        for action in (a for a in parser._actions if shared.flag in a.option_strings):
+            takers += 1
+            for setting, value in spelled.items():
+                assert getattr(action, setting) == value, f"orginsight {name} {shared.flag}: {setting}"
+    assert takers >= 2, f"{shared.flag} is taken by one command: declare it there"
+
+
 def test_account_and_region_are_repeatable_and_take_comma_lists():
     args = cli.build_parser().parse_args(
         [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -84,11 +84,17 @@ def test_open_lake_opens_an_existing_lake_without_building_a_demo(tmp_path: Path
 
 def test_time_range_counts_back_from_the_end_of_the_data_not_the_clock() -> None:
     lake = fake_lake(days=(date(2026, 11, 20), date(2026, 11, 26)))
-    assert notebook.time_range(lake) == (datetime(2026, 11, 20), datetime(2026, 11, 27))
-    assert notebook.time_range(lake, "36h") == (datetime(2026, 11, 25, 12), datetime(2026, 11, 27))
+    assert notebook.time_range(lake) == (
+        datetime(2026, 11, 20, tzinfo=UTC),
+        datetime(2026, 11, 27, tzinfo=UTC),
+    )
+    assert notebook.time_range(lake, "36h") == (
+        datetime(2026, 11, 25, 12, tzinfo=UTC),
+        datetime(2026, 11, 27, tzinfo=UTC),
+    )
     assert notebook.time_range(lake, "2026-11-24", "2026-11-26") == (
-        datetime(2026, 11, 24),
-        datetime(2026, 11, 26),
+        datetime(2026, 11, 24, tzinfo=UTC),
+        datetime(2026, 11, 26, tzinfo=UTC),
     )
     with pytest.raises(ParameterError, match="not before END"):
         notebook.time_range(lake, "2026-11-26", "2026-11-24")
@@ -96,8 +102,8 @@ def test_time_range_counts_back_from_the_end_of_the_data_not_the_clock() -> None
 
 def test_around_is_symmetric_around_an_event_time() -> None:
     assert notebook.around("2026-11-25T01:40:53Z", hours=2) == (
-        datetime(2026, 11, 24, 23, 40, 53),
-        datetime(2026, 11, 25, 3, 40, 53),
+        datetime(2026, 11, 24, 23, 40, 53, tzinfo=UTC),
+        datetime(2026, 11, 25, 3, 40, 53, tzinfo=UTC),
     )
 
 

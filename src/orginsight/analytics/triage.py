@@ -16,11 +16,9 @@ window, and only then the chain of sessions, its routine links collapsed.
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -29,9 +27,9 @@ from orginsight.analytics.graph import entities as E
 from orginsight.analytics.graph.build import EVENT_TIME, PRINCIPAL_SQL
 from orginsight.analytics.graph.model import EntityGraph
 from orginsight.analytics.graph.novelty import of_subjects
-from orginsight.analytics.org import account_names
 from orginsight.errors import ParameterError
-from orginsight.timerange import delivery_days
+from orginsight.sources.accounts import account_names
+from orginsight.timerange import delivery_days, parse_time, utc_now
 
 DEFAULT_WINDOW = timedelta(days=30)
 """How far back triage looks when not told: a month ending at the lake's newest data."""
@@ -109,17 +107,6 @@ class Triage:
             return self.timeline
         return self.timeline[self.timeline["in_window"]].reset_index(drop=True)
 
-    def write(self, out: str | os.PathLike[str], png: bool = True) -> list[Path]:
-        """Write ``triage.html`` (self-contained: plotly.js inlined once) and a PNG per chart into ``out``."""
-        out_dir = Path(out)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        page = out_dir / "triage.html"
-        page.write_text(render_html(self), encoding="utf-8")
-        written = [page]
-        if png and self.figures:
-            written += write_pngs(self.figures, out_dir)
-        return written
-
 
 # --- resolution -----------------------------------------------------------------------------------
 
@@ -129,14 +116,14 @@ def _default_window(lake: Any) -> tuple[datetime, datetime]:
     end = lake.data_range().end
     if end is not None:
         return end - DEFAULT_WINDOW, end
-    end = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    end = utc_now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     return end - DEFAULT_WINDOW, end
 
 
 def _finding(findings: pd.DataFrame | None, finding_id: str) -> dict:
     if findings is None or not len(findings):
         raise ParameterError(
-            f"no findings to look {finding_id!r} up in: pass findings= (orginsight.analytics.findings frame)"
+            f"no findings to look {finding_id!r} up in: pass findings= (orginsight.sources.findings frame)"
         )
     hit = findings[findings["finding_id"].astype(str) == finding_id]
     if hit.empty:
@@ -202,16 +189,14 @@ def triage(
     hops: int = 1,
 ) -> Triage:
     """Everything ``indicator`` (access key id, principal ARN, IP, finding id) did between ``since`` and ``until``."""
-    from orginsight.timerange import parse_time
-
     entity = E.resolve(indicator)
     finding = None
     if entity.startswith("finding:"):
         finding = _finding(findings, entity.split(":", 1)[1])
     if since is None and until is None and finding is not None:
-        first = pd.Timestamp(finding["first_seen"]).tz_convert("UTC").tz_localize(None).to_pydatetime()
-        last = pd.Timestamp(finding["last_seen"] or finding["first_seen"]).tz_convert("UTC").tz_localize(None)
-        since, until = first - FINDING_MARGIN, last.to_pydatetime() + FINDING_MARGIN
+        first = parse_time(finding["first_seen"])
+        last = parse_time(finding["last_seen"] or finding["first_seen"])
+        since, until = first - FINDING_MARGIN, last + FINDING_MARGIN
     default_since, default_until = _default_window(lake)
     until_t = parse_time(until) if until is not None else default_until
     since_t = parse_time(since) if since is not None else until_t - DEFAULT_WINDOW
@@ -448,55 +433,9 @@ def figures(t: Triage) -> dict[str, Any]:
     return figs
 
 
-def render_html(t: Triage) -> str:
-    """One self-contained page: verdict, what is new, the incident window's timeline, the chain
-    (routine links collapsed), findings, figures and graph (see ``orginsight.outputs.triage_page``)."""
-    from orginsight.outputs.triage_page import render_html as page
-
-    return page(t)
-
-
-def write_pngs(figs: dict[str, Any], out_dir: Path) -> list[Path]:
-    """PNG of each figure, through the charts helper when present, else kaleido with Debian's Chromium."""
-    pairs = [(fig, out_dir / f"{name}.png") for name, fig in figs.items()]
-    try:
-        from orginsight.outputs.charts.export import export_many
-    except ImportError:
-        export_many = None
-    if export_many is not None:
-        export_many(pairs)
-    else:
-        if not os.environ.get("BROWSER_PATH") and Path("/usr/bin/chromium").exists():
-            os.environ["BROWSER_PATH"] = "/usr/bin/chromium"
-        for fig, path in pairs:
-            fig.write_image(path)
-    return [p for _, p in pairs]
-
-
-def triage_to_dir(
-    lake_dir: str | os.PathLike[str],
-    indicator: str,
-    out: str | os.PathLike[str],
-    since: str | None = None,
-    until: str | None = None,
-    baseline_days: int = 45,
-    findings_files: list[str] | None = None,
-    png: bool = True,
-    cache_dir: str | os.PathLike[str] | None = None,
-    verify_cache: bool = False,
-) -> tuple[Triage, list[Path]]:
-    """The command line's triage: open the local lake, triage, write the page and charts into ``out``."""
-    from orginsight.lake import Lake
-
-    lake = Lake.local(lake_dir, cache_dir=cache_dir, verify_cache=verify_cache)
-    findings = read_findings_files(findings_files) if findings_files else None
-    t = triage(lake, indicator, since=since, until=until, baseline_days=baseline_days, findings=findings)
-    return t, t.write(out, png=png)
-
-
 def read_findings_files(paths: list[str]) -> pd.DataFrame:
     """Findings from JSON / JSON-lines files (GuardDuty exports, EventBridge events, ASFF), normalized;
     a damaged line or file is reported in ``attrs["errors"]`` as ``file:line`` and the rest still read."""
-    from orginsight.analytics.findings import read_findings_files as read
+    from orginsight.sources.findings import read_findings_files as read
 
     return read(paths)

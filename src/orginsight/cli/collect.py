@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import datetime
 
-from orginsight.cli.options import Subparsers, add_command, add_region_argument, progress_wanted
-from orginsight.timerange import parse_time
+from orginsight.cli.options import (
+    OUT_DIR,
+    PROFILE,
+    Subparsers,
+    add_command,
+    add_region_argument,
+    progress_wanted,
+    time_text,
+)
+from orginsight.timerange import parse_time, utc_now
 
 EVERYTHING = "all"
 """``--since all``: findings of any age; ``--region all``: every enabled region."""
@@ -16,18 +24,14 @@ def since_text(text: str) -> str:
     """A ``--since`` value of ``collect``: a time (7d, 2024-06-01, ISO) or ``all``."""
     if text.strip().lower() == EVERYTHING:
         return EVERYTHING
-    try:
-        parse_time(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from e
-    return text
+    return time_text(text)
 
 
 def days_since(text: str, now: datetime | None = None) -> float | None:
     """Days from ``text`` to ``now``, as the collectors take them; None for ``all`` (no limit)."""
     if text == EVERYTHING:
         return None
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now(now)
     return (now - parse_time(text, now)).total_seconds() / 86400
 
 
@@ -48,10 +52,8 @@ def add_collect_command(sub: Subparsers) -> None:
         run=run_collect,
     )
     p.add_argument("collector", choices=["org", "guardduty", "securityhub"])
-    p.add_argument(
-        "--out", metavar="DIR", help="lake folder to write the snapshot into (default: print only)"
-    )
-    p.add_argument("--profile", help="AWS profile (default: environment credentials)")
+    OUT_DIR.add(p, help="lake folder to write the snapshot into (default: print only)")
+    PROFILE.add(p, help="AWS profile (default: environment credentials)")
     add_region_argument(p, f"collect this region (default '{EVERYTHING}': every enabled region)")
     p.add_argument(
         "--home-region",

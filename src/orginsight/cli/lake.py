@@ -7,9 +7,15 @@ that names the same layout in the organization's bucket.
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import date, datetime
 
 from orginsight.cli.options import (
+    ATHENA_DATABASE,
+    ATHENA_TABLE,
+    CACHE_DIR,
+    LAKE,
+    ORG_ID,
+    PROFILE,
     Subparsers,
     add_account_argument,
     add_command,
@@ -22,6 +28,7 @@ from orginsight.engines.parquet_cache import summary as compact_summary
 from orginsight.lake import Lake
 from orginsight.sources.ddl import ALL_COMMERCIAL_REGIONS, cloudtrail_ddl, organization_account_ids
 from orginsight.sources.lake_import import import_files, parse_byte_size
+from orginsight.timerange import parse_time
 
 
 def add_lake_commands(sub: Subparsers) -> None:
@@ -42,8 +49,8 @@ def add_lake_commands(sub: Subparsers) -> None:
         run=run_import,
     )
     p.add_argument("sources", nargs="+", metavar="SRC")
-    p.add_argument("--lake", required=True, metavar="DIR")
-    p.add_argument("--org-id", help="organization id for the AWSLogs/<org-id>/ prefix (default: the lake's)")
+    LAKE.add(p, required=True)
+    ORG_ID.add(p, help="organization id for the AWSLogs/<org-id>/ prefix (default: the lake's)")
     p.add_argument(
         "--max-member-bytes",
         default="1G",
@@ -60,8 +67,8 @@ def add_lake_commands(sub: Subparsers) -> None:
         examples=["orginsight lake info --lake demo-lake"],
         run=run_info,
     )
-    p.add_argument("--lake", required=True, metavar="DIR")
-    p.add_argument("--cache-dir", metavar="DIR", help="the Parquet cache, if not DIR/.orginsight/parquet")
+    LAKE.add(p, required=True)
+    CACHE_DIR.add(p)
     add_lake_generate_command(group)
     add_lake_compact_command(group)
 
@@ -76,7 +83,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from orginsight.sources.inventory import lake_info  # loads pandas: only when the command runs
+    from orginsight.engines.inventory import lake_info  # loads pandas: only when the command runs
 
     print(lake_info(args.lake, cache_dir=args.cache_dir).render())
     return 0
@@ -98,16 +105,15 @@ def add_lake_compact_command(group: Subparsers) -> None:
         ],
         run=run_compact,
     )
-    p.add_argument("--lake", required=True, metavar="DIR")
+    LAKE.add(p, required=True)
     add_time_arguments(
         p,
         since="first day to compact: 30d, or a date (default: the oldest)",
         until="last day to compact, included (default: the newest closed day)",
     )
     add_account_argument(p)
-    p.add_argument(
-        "--cache-dir",
-        metavar="DIR",
+    CACHE_DIR.add(
+        p,
         help="where to write the cache, for a read-only lake "
         "(default DIR/.orginsight/parquet; queries need the same --cache-dir)",
     )
@@ -135,7 +141,7 @@ def add_lake_generate_command(group: Subparsers) -> None:
         ],
         run=run_generate,
     )
-    p.add_argument("--lake", required=True, metavar="DIR")
+    LAKE.add(p, required=True)
     p.add_argument(
         "--account-count",
         type=int,
@@ -155,9 +161,9 @@ def add_lake_generate_command(group: Subparsers) -> None:
 
 
 def day(text: str) -> datetime:
-    """A ``YYYY-MM-DD`` option value as midnight of that day; a usage error otherwise."""
+    """A ``YYYY-MM-DD`` option value as midnight (aware UTC) of that day; a usage error otherwise."""
     try:
-        return datetime.strptime(text, "%Y-%m-%d")
+        return parse_time(date.fromisoformat(text.strip()))
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: write 2026-11-27") from e
 
@@ -194,13 +200,13 @@ def add_ddl_command(sub: Subparsers) -> None:
         run=run_ddl,
     )
     p.add_argument("--bucket", required=True)
-    p.add_argument("--org-id", required=True)
+    ORG_ID.add(p, required=True)
     add_account_argument(p, "an account of the projection (default: every account, from Organizations)")
     add_region_argument(p, "a region of the projection (default: every commercial region)")
     p.add_argument("--prefix", default="", help="the trail's S3 key prefix, if any")
-    p.add_argument("--athena-table", default="cloudtrail", metavar="T", help="the table (default cloudtrail)")
-    p.add_argument("--athena-database", metavar="DB", help="the Glue database to create it in")
-    p.add_argument("--profile", help="AWS profile for reading the account list")
+    ATHENA_TABLE.add(p, help="the table (default cloudtrail)")
+    ATHENA_DATABASE.add(p, help="the Glue database to create it in")
+    PROFILE.add(p, help="AWS profile for reading the account list")
 
 
 def run_ddl(args: argparse.Namespace) -> int:

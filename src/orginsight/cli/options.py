@@ -1,5 +1,7 @@
 """The options every command spells and reads the same way, and how a command is declared.
 
+- An option several commands take is an :class:`Option`, declared once below; a command adds it
+  with its own help where the option means something particular there.
 - ``--lake DIR`` is a local lake; ``--athena-database DB`` and the rest of the Athena group name the
   same data on Athena. Every command that queries takes both (:func:`add_lake_arguments`).
 - ``--account`` and ``--region`` are filters: repeatable, and each value may be a comma list.
@@ -14,7 +16,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from orginsight.lake import Lake
@@ -42,6 +45,50 @@ Subparsers = argparse._SubParsersAction
 
 class UsageError(Exception):
     """Options that parse one by one but do not go together: exit 2, as argparse's own errors do."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option several commands take, spelled once: its flag and argparse settings. A command adds it
+    with :meth:`add`, saying there what it means for that command (``help``) or that it is ``required``."""
+
+    flag: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def add(self, p: argparse.ArgumentParser | argparse._ArgumentGroup, **overrides: Any) -> None:
+        """Add the option to a parser (or an argument group), with this command's ``overrides``."""
+        p.add_argument(self.flag, **{**self.settings, **overrides})
+
+
+def option(flag: str, **settings: Any) -> Option:
+    """An :class:`Option` written as its ``add_argument`` call would be."""
+    return Option(flag, settings)
+
+
+LAKE = option("--lake", metavar="DIR", help="local lake folder (laid out like the trail bucket)")
+"""A local lake folder: optional where Athena may stand instead, required by the ``lake`` commands."""
+
+CACHE_DIR = option(
+    "--cache-dir", metavar="DIR", help="the lake's Parquet cache, if not DIR/.orginsight/parquet"
+)
+"""Where a local lake's Parquet cache is, for a lake that cannot hold it (read-only)."""
+
+OUT_DIR = option("--out", metavar="DIR")
+"""The folder a command writes into; each command says what goes there."""
+
+ORG_ID = option("--org-id", help="organization id, o-...")
+"""The organization id of the trail's ``AWSLogs/<org-id>/`` prefix."""
+
+PROFILE = option("--profile", help="AWS profile")
+"""The AWS profile of the calls a command makes (default: the environment's credentials)."""
+
+ATHENA_DATABASE = option("--athena-database", metavar="DB", help="run on Athena, on this Glue database")
+"""The Glue database of the trail table: for queries, the lake on Athena; for ``ddl``, where to create it."""
+
+ATHENA_TABLE = option(
+    "--athena-table", default="cloudtrail", metavar="T", help="the trail table (default cloudtrail)"
+)
+"""The trail table's name in ``--athena-database``."""
 
 
 def add_command(
@@ -154,9 +201,7 @@ def chart_formats(args: argparse.Namespace) -> tuple[str, ...]:
 
 def add_cache_arguments(p: argparse.ArgumentParser) -> None:
     """The options that say how a local lake's Parquet cache is read (see ``lake compact``)."""
-    p.add_argument(
-        "--cache-dir", metavar="DIR", help="the lake's Parquet cache, if not DIR/.orginsight/parquet"
-    )
+    CACHE_DIR.add(p)
     p.add_argument(
         "--verify-cache",
         action="store_true",
@@ -167,14 +212,12 @@ def add_cache_arguments(p: argparse.ArgumentParser) -> None:
 def add_athena_arguments(p: argparse.ArgumentParser) -> None:
     """The options that name the organization trail's table on Athena."""
     g = p.add_argument_group("Athena (instead of --lake)")
-    g.add_argument("--athena-database", metavar="DB", help="run on Athena, on this Glue database")
-    g.add_argument(
-        "--athena-table", default="cloudtrail", metavar="T", help="the trail table (default cloudtrail)"
-    )
+    ATHENA_DATABASE.add(g)
+    ATHENA_TABLE.add(g)
     g.add_argument("--workgroup", help="Athena workgroup")
     g.add_argument("--s3-output", metavar="S3_URI", help="Athena query results location, s3://...")
     g.add_argument("--athena-region", metavar="NAME", help="AWS region of the Athena workgroup")
-    g.add_argument("--profile", help="AWS profile")
+    PROFILE.add(g)
     g.add_argument(
         "--allow-full-scan", action="store_true", help="let a query without a time range scan everything"
     )
@@ -182,7 +225,7 @@ def add_athena_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_lake_arguments(p: argparse.ArgumentParser, cache: bool = True) -> None:
     """The options that pick a lake: a local folder (with its cache), or a table on Athena."""
-    p.add_argument("--lake", metavar="DIR", help="local lake folder (laid out like the trail bucket)")
+    LAKE.add(p)
     if cache:
         add_cache_arguments(p)
     add_athena_arguments(p)

@@ -7,7 +7,7 @@ first, because the hunt's header already types them. Both go through :func:`spli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from orginsight.analytics.hunts import finite_number
@@ -116,6 +116,6 @@ def _typed(name: str, kind: str, text: str) -> Any:
 def _utc_timestamp(name: str, text: str) -> datetime:
     """An aware UTC datetime from ISO-8601 text (a time without a zone is UTC), ``now`` or ``7d``."""
     try:
-        return parse_time(text).replace(tzinfo=UTC)
+        return parse_time(text)
     except ValueError as e:
         raise ParameterError(f"--param {name}:timestamp: {e}") from e

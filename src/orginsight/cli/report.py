@@ -10,6 +10,8 @@ import argparse
 
 from orginsight.cli.options import (
     CHART_FORMATS,
+    LAKE,
+    OUT_DIR,
     Subparsers,
     add_chart_format_argument,
     add_command,
@@ -49,7 +51,7 @@ def add_report_commands(sub: Subparsers) -> None:
         run=run_report_posture,
     )
     add_lake_arguments(p, cache=False)
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for posture-report.html and charts/")
+    OUT_DIR.add(p, required=True, help="folder for posture-report.html and charts/")
     add_time_arguments(
         p,
         since="period before its end: 90d, 12w, or a date (default 90d)",
@@ -96,7 +98,7 @@ def add_triage_command(sub: Subparsers) -> None:
     )
     p.add_argument("indicator", metavar="INDICATOR")
     add_lake_arguments(p)
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for triage.html and its charts")
+    OUT_DIR.add(p, required=True, help="folder for triage.html and its charts")
     add_time_arguments(
         p,
         since="start of the window (7d, 2024-06-01, ISO time; default: a month before --until)",
@@ -111,6 +113,7 @@ def add_triage_command(sub: Subparsers) -> None:
 
 def run_triage(args: argparse.Namespace) -> int:
     from orginsight.analytics.triage import read_findings_files  # loads pandas and networkx when it runs
+    from orginsight.outputs import triage_page
 
     lake = open_lake(args)
     findings = read_findings_files(args.findings) if args.findings else None
@@ -121,7 +124,7 @@ def run_triage(args: argparse.Namespace) -> int:
         baseline_days=args.baseline_days,
         findings=findings,
     )
-    paths = t.write(args.out, png="png" in chart_formats(args))
+    paths = triage_page.write(t, args.out, png="png" in chart_formats(args))
     print(repr(t))
     for path in paths:
         print(path)
@@ -138,8 +141,8 @@ def add_demo_command(sub: Subparsers) -> None:
         examples=["orginsight demo --lake demo-lake --out demo-out"],
         run=run_demo_command,
     )
-    p.add_argument("--lake", default="demo-lake", metavar="DIR", help="the demo lake (generated when absent)")
-    p.add_argument("--out", default="demo-out", metavar="DIR", help="where the report and triage page go")
+    LAKE.add(p, default="demo-lake", help="the demo lake (generated when absent)")
+    OUT_DIR.add(p, default="demo-out", help="where the report and triage page go")
 
 
 def run_demo_command(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ Data flow: ``get_organization`` (API pages, recorded) -> ``transform_*`` (pure) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -64,6 +65,12 @@ def get_organization(
         )
         return found or []
 
+    def for_each(ids: list[str], what: str, call: Callable[[Target], Any]) -> list[tuple[Target, Any]]:
+        """``call`` once per id (an account or an OU), ``ORG_WORKERS`` at a time; failures go to ``log``."""
+        return fan_out(
+            call, [Target(i, GLOBAL) for i in ids], log, what, workers=ORG_WORKERS, progress=progress
+        )
+
     org = log.call(None, GLOBAL, "describe_organization", lambda: client.describe_organization())
     if org is not None:
         recording.add(SERVICE, GLOBAL, "describe_organization", {}, org)
@@ -81,34 +88,21 @@ def get_organization(
             ous = pages("list_organizational_units_for_parent", ParentId=parent)
             return [ou["Id"] for page in ous for ou in page.get("OrganizationalUnits", [])]
 
-        level = fan_out(
-            children,
-            [Target(p, GLOBAL) for p in parents],
-            log,
-            "organizational units",
-            workers=ORG_WORKERS,
-            progress=progress,
-        )
+        level = for_each(parents, "organizational units", children)
         parents = [child for _t, found in level for child in found]
 
-    fan_out(
-        lambda t: pages("list_tags_for_resource", account=t.account, ResourceId=t.account),
-        [Target(a, GLOBAL) for a in account_ids],
-        log,
+    for_each(
+        account_ids,
         "account tags",
-        workers=ORG_WORKERS,
-        progress=progress,
+        lambda t: pages("list_tags_for_resource", account=t.account, ResourceId=t.account),
     )
 
     admins = pages("list_delegated_administrators")
     admin_ids = [a["Id"] for page in admins for a in page.get("DelegatedAdministrators", [])]
-    fan_out(
-        lambda t: pages("list_delegated_services_for_account", account=t.account, AccountId=t.account),
-        [Target(a, GLOBAL) for a in admin_ids],
-        log,
+    for_each(
+        admin_ids,
         "delegated services",
-        workers=ORG_WORKERS,
-        progress=progress,
+        lambda t: pages("list_delegated_services_for_account", account=t.account, AccountId=t.account),
     )
     pages("list_aws_service_access_for_organization")
     return recording

@@ -22,6 +22,7 @@ from orginsight.collectors.service import RunOptions, Service
 from orginsight.collectors.session import Connection
 from orginsight.collectors.snapshots import read_snapshots, snapshot_folders, write_snapshot
 from orginsight.errors import CollectionError, LakeError
+from orginsight.timerange import parse_time
 
 COLLECTORS = tuple(SERVICES)
 """Collector names, as in ``orginsight collect <name>`` and ``snapshots/<name>/`` (from the registry)."""
@@ -126,7 +127,7 @@ def read_collected(lake: str | Path, collector: str, table: str, latest: bool = 
     api = Path(lake) / "api" / service.api
     newest = max((p.stat().st_mtime for p in api.rglob("*.json")), default=None)
     df = frames[table].copy()
-    df["collected_at"] = pd.Timestamp(newest, unit="s", tz="UTC").floor("s") if newest else pd.NaT
+    df["collected_at"] = pd.Timestamp(parse_time(newest)).floor("s") if newest else pd.NaT
     df.attrs["snapshots"] = []
     return df
 

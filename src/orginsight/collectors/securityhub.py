@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from orginsight.analytics.findings import normalize_findings, to_utc
 from orginsight.collectors.fanout import DEFAULT_WORKERS, OutcomeLog, Target, fan_out
 from orginsight.collectors.organizations import list_account_ids
 from orginsight.collectors.recording import ApiRecording, Call, paginate
 from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import Coverage, RunOptions, Service, Table
+from orginsight.sources.findings import normalize_findings, to_utc
 
 SERVICE = "securityhub"
 FINDINGS_PAGE = 100

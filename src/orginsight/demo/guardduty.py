@@ -328,22 +328,7 @@ def _background(
                         "blocked": False,
                     },
                 }
-            body = _base(
-                rng,
-                account,
-                region,
-                admin,
-                ftype,
-                sev,
-                resource,
-                action,
-                first,
-                last,
-                count,
-                archived,
-                title.format(instance=inst),
-                desc.format(instance=inst),
-            )
+            title_text, desc_text = title.format(instance=inst), desc.format(instance=inst)
         else:
             api = rng.choice(("ListBuckets", "DescribeInstances", "GetAccountSummary"))
             if "Root" in ftype:
@@ -356,24 +341,26 @@ def _background(
                 resource = _key_resource(
                     aws_id(rng, "ASIA"), f"{role_id}:i-0{hex_id(rng, 16)}", "AssumedRole", role
                 )
-            body = _base(
-                rng,
-                account,
-                region,
-                admin,
-                ftype,
-                sev,
-                resource,
-                _api_action(
-                    api, "ec2.amazonaws.com" if api == "DescribeInstances" else "s3.amazonaws.com", remote
-                ),
-                first,
-                last,
-                count,
-                archived,
-                title.format(api=api),
-                desc.format(api=api, ip=remote["ipAddressV4"]),
+            action = _api_action(
+                api, "ec2.amazonaws.com" if api == "DescribeInstances" else "s3.amazonaws.com", remote
             )
+            title_text, desc_text = title.format(api=api), desc.format(api=api, ip=remote["ipAddressV4"])
+        body = _base(
+            rng,
+            account,
+            region,
+            admin,
+            ftype,
+            sev,
+            resource,
+            action,
+            first,
+            last,
+            count,
+            archived,
+            title_text,
+            desc_text,
+        )
         out.append(_with_updates(rng, body, first, last))
     return out
 

@@ -144,6 +144,25 @@ def _scp_denied(p: Play) -> tuple[str, str]:
     )
 
 
+def _list_buckets(actor: str, bytes_out: int) -> Call:
+    """Bucket discovery (ATT&CK T1619) by ``actor``, answering ``bytes_out`` bytes."""
+    host = "s3.amazonaws.com"
+    return Call(actor, host, "ListBuckets", "T1619", request={"Host": host}, s3=(bytes_out, 0), host=host)
+
+
+def _describe_instances(actor: str, gap: int, region: str) -> Call:
+    """Instance discovery (ATT&CK T1580) by ``actor`` in one region, ``gap`` seconds after the step before."""
+    return Call(
+        actor,
+        "ec2.amazonaws.com",
+        "DescribeInstances",
+        "T1580",
+        gap=gap,
+        region=region,
+        request={"instancesSet": {}, "filterSet": {}},
+    )
+
+
 def _public_read(bucket: str) -> dict:
     return {
         "Version": "2012-10-17",
@@ -162,29 +181,10 @@ def _public_read(bucket: str) -> dict:
 LEAKED_KEY_STEPS: tuple[Step, ...] = (
     # Discovery with the stolen long-term key.
     Call("me", "sts.amazonaws.com", "GetCallerIdentity", "T1033", gap=0),
-    Call(
-        "me",
-        "s3.amazonaws.com",
-        "ListBuckets",
-        "T1619",
-        request={"Host": "s3.amazonaws.com"},
-        s3=(4210, 0),
-        host="s3.amazonaws.com",
-    ),
+    _list_buckets("me", bytes_out=4210),
     Call("me", "iam.amazonaws.com", "ListUsers", "T1087.004"),
     Call("me", "iam.amazonaws.com", "GetAccountAuthorizationDetails", "T1087.004", gap=6),
-    *(
-        Call(
-            "me",
-            "ec2.amazonaws.com",
-            "DescribeInstances",
-            "T1580",
-            gap=2,
-            region=region,
-            request={"instancesSet": {}, "filterSet": {}},
-        )
-        for region in ("us-east-1", "eu-west-1", "us-west-2")
-    ),
+    *(_describe_instances("me", gap=2, region=region) for region in ("us-east-1", "eu-west-1", "us-west-2")),
     # Privilege escalation: admin for itself, a new key for another user.
     Call(
         "me",
@@ -234,15 +234,7 @@ LEAKED_KEY_STEPS: tuple[Step, ...] = (
         "T1078.004",
         gap=25,
     ),
-    Call(
-        "staging",
-        "s3.amazonaws.com",
-        "ListBuckets",
-        "T1619",
-        request={"Host": "s3.amazonaws.com"},
-        s3=(2210, 0),
-        host="s3.amazonaws.com",
-    ),
+    _list_buckets("staging", bytes_out=2210),
     # Defense evasion in production: the member account's own trail (the organization trail cannot be touched).
     Call(
         "prod",
@@ -552,18 +544,7 @@ def console_steps(victim_regions: tuple[str, ...]) -> tuple[Step, ...]:
             read_only=False,
             request={"userName": "support-temp", "policyArn": ADMIN_POLICY},
         ),
-        *(
-            Call(
-                "root",
-                "ec2.amazonaws.com",
-                "DescribeInstances",
-                "T1580",
-                gap=20,
-                region=region,
-                request={"instancesSet": {}, "filterSet": {}},
-            )
-            for region in victim_regions
-        ),
+        *(_describe_instances("root", gap=20, region=region) for region in victim_regions),
     )
 
 

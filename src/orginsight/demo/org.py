@@ -184,6 +184,11 @@ def iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
+def _recorded(params: dict, response: dict) -> dict:
+    """One recorded API call as the collectors' recordings hold it: the call's parameters, then its response."""
+    return {"params": params, "response": response}
+
+
 def _account_entry(org: Organization, a: Account) -> dict:
     return {
         "Id": a.id,
@@ -206,9 +211,9 @@ def organizations_responses(org: Organization) -> dict[str, list[dict]]:
     mgmt = org.management
     out: dict[str, list[dict]] = {}
     out["describe_organization"] = [
-        {
-            "params": {},
-            "response": {
+        _recorded(
+            {},
+            {
                 "Organization": {
                     "Id": org.id,
                     "Arn": f"{org.arn_prefix}:organization/{org.id}",
@@ -219,12 +224,12 @@ def organizations_responses(org: Organization) -> dict[str, list[dict]]:
                     "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
                 }
             },
-        }
+        )
     ]
     out["list_roots"] = [
-        {
-            "params": {},
-            "response": {
+        _recorded(
+            {},
+            {
                 "Roots": [
                     {
                         "Id": org.root_id,
@@ -234,83 +239,81 @@ def organizations_responses(org: Organization) -> dict[str, list[dict]]:
                     }
                 ]
             },
-        }
+        )
     ]
     parents = [org.root_id, *org.ou_ids.values()]
     out["list_organizational_units_for_parent"] = [
-        {
-            "params": {"ParentId": parent},
-            "response": {
+        _recorded(
+            {"ParentId": parent},
+            {
                 "OrganizationalUnits": [
                     {"Id": oid, "Arn": f"{org.arn_prefix}:ou/{org.id}/{oid}", "Name": path.rsplit("/", 1)[-1]}
                     for path, oid in org.ou_ids.items()
                     if _ou_parent(org, path) == parent
                 ]
             },
-        }
+        )
         for parent in parents
     ]
-    out["list_accounts"] = [
-        {"params": {}, "response": {"Accounts": [_account_entry(org, a) for a in org.accounts]}}
-    ]
+    out["list_accounts"] = [_recorded({}, {"Accounts": [_account_entry(org, a) for a in org.accounts]})]
     out["list_accounts_for_parent"] = [
-        {
-            "params": {"ParentId": parent},
-            "response": {
+        _recorded(
+            {"ParentId": parent},
+            {
                 "Accounts": [
                     _account_entry(org, a)
                     for a in org.accounts
                     if (org.ou_ids[a.ou_path] if a.ou_path else org.root_id) == parent
                 ]
             },
-        }
+        )
         for parent in parents
     ]
     out["list_tags_for_resource"] = [
-        {
-            "params": {"ResourceId": a.id},
-            "response": {
+        _recorded(
+            {"ResourceId": a.id},
+            {
                 "Tags": [
                     {"Key": "Environment", "Value": _environment(a)},
                     {"Key": "Owner", "Value": f"team-{a.name.split('-')[0]}"},
                     {"Key": "CostCenter", "Value": f"CC-{1000 + i * 7}"},
                 ]
             },
-        }
+        )
         for i, a in enumerate(org.accounts)
     ]
     sec = org.by_role("security")
     delegated_at = iso(sec.joined + timedelta(days=3))
     out["list_delegated_administrators"] = [
-        {
-            "params": {},
-            "response": {
+        _recorded(
+            {},
+            {
                 "DelegatedAdministrators": [
                     {**_account_entry(org, sec), "DelegationEnabledDate": delegated_at}
                 ]
             },
-        }
+        )
     ]
     out["list_delegated_services_for_account"] = [
-        {
-            "params": {"AccountId": sec.id},
-            "response": {
+        _recorded(
+            {"AccountId": sec.id},
+            {
                 "DelegatedServices": [
                     {"ServicePrincipal": s, "DelegationEnabledDate": delegated_at} for s in DELEGATED_SERVICES
                 ]
             },
-        }
+        )
     ]
     out["list_aws_service_access_for_organization"] = [
-        {
-            "params": {},
-            "response": {
+        _recorded(
+            {},
+            {
                 "EnabledServicePrincipals": [
                     {"ServicePrincipal": s, "DateEnabled": iso(org.created + timedelta(days=2 + i))}
                     for i, s in enumerate(ENABLED_SERVICES)
                 ]
             },
-        }
+        )
     ]
     return out
 
@@ -332,11 +335,11 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
     for region in REGIONS:
         det = detector_id(sec, region)
         gd: dict[str, list[dict]] = {}
-        gd["list_detectors"] = [{"params": {}, "response": {"DetectorIds": [det]}}]
+        gd["list_detectors"] = [_recorded({}, {"DetectorIds": [det]})]
         gd["list_members"] = [
-            {
-                "params": {"DetectorId": det, "OnlyAssociated": "false"},
-                "response": {
+            _recorded(
+                {"DetectorId": det, "OnlyAssociated": "false"},
+                {
                     "Members": [
                         {
                             "AccountId": a.id,
@@ -351,12 +354,12 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                         for a in members
                     ]
                 },
-            }
+            )
         ]
         gd["describe_organization_configuration"] = [
-            {
-                "params": {"DetectorId": det},
-                "response": {
+            _recorded(
+                {"DetectorId": det},
+                {
                     "AutoEnable": True,
                     "MemberAccountLimitReached": False,
                     "DataSources": {
@@ -374,14 +377,14 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                     ],
                     "AutoEnableOrganizationMembers": "NEW",
                 },
-            }
+            )
         ]
         out[("guardduty", region)] = gd
         sh: dict[str, list[dict]] = {}
         sh["list_members"] = [
-            {
-                "params": {"OnlyAssociated": False},
-                "response": {
+            _recorded(
+                {"OnlyAssociated": False},
+                {
                     "Members": [
                         {
                             "AccountId": a.id,
@@ -395,12 +398,12 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                         for a in members
                     ]
                 },
-            }
+            )
         ]
         sh["get_enabled_standards"] = [
-            {
-                "params": {},
-                "response": {
+            _recorded(
+                {},
+                {
                     "StandardsSubscriptions": [
                         {
                             "StandardsSubscriptionArn": f"arn:aws:securityhub:{region}:{sec.id}:subscription/{path}",
@@ -415,14 +418,14 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                         )
                     ]
                 },
-            }
+            )
         ]
         out[("securityhub", region)] = sh
         out[("config", region)] = {
             "describe_configuration_aggregator_sources_status": [
-                {
-                    "params": {"ConfigurationAggregatorName": "org-aggregator"},
-                    "response": {
+                _recorded(
+                    {"ConfigurationAggregatorName": "org-aggregator"},
+                    {
                         "AggregatedSourceStatusList": [
                             {
                                 "SourceId": org.id,
@@ -433,14 +436,14 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                             }
                         ]
                     },
-                }
+                )
             ]
         }
         out[("inspector2", region)] = {
             "list_members": [
-                {
-                    "params": {"onlyAssociated": False},
-                    "response": {
+                _recorded(
+                    {"onlyAssociated": False},
+                    {
                         "members": [
                             {
                                 "accountId": a.id,
@@ -451,12 +454,12 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                             for a in members
                         ]
                     },
-                }
+                )
             ],
             "batch_get_account_status": [
-                {
-                    "params": {"accountIds": [a.id for a in org.accounts]},
-                    "response": {
+                _recorded(
+                    {"accountIds": [a.id for a in org.accounts]},
+                    {
                         "accounts": [
                             {
                                 "accountId": a.id,
@@ -472,14 +475,14 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                         ],
                         "failedAccounts": [],
                     },
-                }
+                )
             ],
         }
         out[("accessanalyzer", region)] = {
             "list_analyzers": [
-                {
-                    "params": {},
-                    "response": {
+                _recorded(
+                    {},
+                    {
                         "analyzers": [
                             {
                                 "arn": f"arn:aws:access-analyzer:{region}:{sec.id}:analyzer/org-analyzer",
@@ -493,14 +496,14 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                             }
                         ]
                     },
-                }
+                )
             ]
         }
     out[("macie2", HOME_REGION)] = {
         "list_members": [
-            {
-                "params": {"onlyAssociated": "false"},
-                "response": {
+            _recorded(
+                {"onlyAssociated": "false"},
+                {
                     "members": [
                         {
                             "accountId": a.id,
@@ -518,16 +521,16 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                         for a in members
                     ]
                 },
-            }
+            )
         ]
     }
     mgmt = org.management
     log = org.by_role("log-archive")
     out[("cloudtrail", HOME_REGION)] = {
         "describe_trails": [
-            {
-                "params": {"includeShadowTrails": False},
-                "response": {
+            _recorded(
+                {"includeShadowTrails": False},
+                {
                     "trailList": [
                         {
                             "Name": "org-trail",
@@ -544,14 +547,14 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                         }
                     ]
                 },
-            }
+            )
         ]
     }
     out[("s3control", HOME_REGION)] = {
         "list_storage_lens_configurations": [
-            {
-                "params": {"AccountId": mgmt.id},
-                "response": {
+            _recorded(
+                {"AccountId": mgmt.id},
+                {
                     "StorageLensConfigurationList": [
                         {
                             "Id": STORAGE_LENS_CONFIG_ID,
@@ -561,7 +564,7 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                         }
                     ]
                 },
-            }
+            )
         ]
     }
     return out

@@ -92,28 +92,24 @@ def tls(host: str, v13: bool = True) -> dict:
 # --------------------------------------------------------------------------- identities
 
 
-def iam_user_identity(account: str, user: str, user_id: str, key: str | None) -> dict:
-    ident = {
-        "type": "IAMUser",
-        "principalId": user_id,
-        "arn": f"arn:aws:iam::{account}:user/{user}",
-        "accountId": account,
-    }
+def _principal(kind: str, principal_id: str, arn: str, account: str, key: str | None) -> dict:
+    """The fields every principal's ``userIdentity`` opens with, in CloudTrail's order, and the
+    access key it signed with, if any."""
+    ident = {"type": kind, "principalId": principal_id, "arn": arn, "accountId": account}
     if key:
         ident["accessKeyId"] = key
+    return ident
+
+
+def iam_user_identity(account: str, user: str, user_id: str, key: str | None) -> dict:
+    ident = _principal("IAMUser", user_id, f"arn:aws:iam::{account}:user/{user}", account, key)
     ident["userName"] = user
     return ident
 
 
 def root_identity(account: str, key: str | None = None, created: str | None = None) -> dict:
-    ident = {
-        "type": "Root",
-        "principalId": account,
-        "arn": f"arn:aws:iam::{account}:root",
-        "accountId": account,
-    }
+    ident = _principal("Root", account, f"arn:aws:iam::{account}:root", account, key)
     if key:
-        ident["accessKeyId"] = key
         ident["sessionContext"] = {
             "sessionIssuer": {},
             "webIdFederationData": {},
@@ -150,14 +146,13 @@ def assumed_role_identity(
         ctx["sourceIdentity"] = source_identity
     if ec2:
         ctx["ec2RoleDelivery"] = "2.0"
-    ident = {
-        "type": "AssumedRole",
-        "principalId": f"{role_id}:{session}",
-        "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
-        "accountId": account,
-    }
-    if key:
-        ident["accessKeyId"] = key
+    ident = _principal(
+        "AssumedRole",
+        f"{role_id}:{session}",
+        f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
+        account,
+        key,
+    )
     ident["sessionContext"] = ctx
     if invoked_by:
         ident["invokedBy"] = invoked_by

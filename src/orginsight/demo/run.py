@@ -33,6 +33,7 @@ def run_demo(
     from orginsight import Lake
     from orginsight.analytics import hunts
     from orginsight.demo.generate import ensure_lake, load_scenario, scenario_lines
+    from orginsight.outputs import triage_page
     from orginsight.outputs.charts.export import find_browser, missing_browser_note
     from orginsight.outputs.report import STATIC_FORMATS, write_posture_report
 
@@ -97,7 +98,7 @@ def run_demo(
         f"ground truth: {len(found)} of {len(truth)} planted events of '{scenario['incidents'][0]['name']}' "
         "are in the timeline"
     )
-    triage_files = t.write(out / "triage", png=images)
+    triage_files = triage_page.write(t, out / "triage", png=images)
 
     _section(echo, "Posture review (90 days)")
     report = write_posture_report(

@@ -206,41 +206,13 @@ def write_storage_lens(lake: str, org: Organization, seed: int, exfil: dict | No
                 continue
             boost = 40.0 if exfil and exfil_day == d and b.name == exfil["bucket"] else 1.0
             for sc, metric, value in _bucket_metrics(b, d, rng, boost):
-                w.writerow(
-                    (
-                        "V_1",
-                        STORAGE_LENS_CONFIG_ID,
-                        date,
-                        b.account.id,
-                        b.region,
-                        sc,
-                        "BUCKET",
-                        quote(b.name, safe=""),
-                        b.name,
-                        metric,
-                        value,
-                    )
-                )
+                w.writerow(_bucket_row(date, b, sc, "BUCKET", b.name, metric, value))
                 k = (b.account.id, b.region, sc, metric)
                 per_account[k] = per_account.get(k, 0) + value
                 if metric in ("StorageBytes", "ObjectCount") and b.prefixes:
                     shares = (0.55, 0.3, 0.15)
                     for p, share in zip(b.prefixes, shares, strict=False):
-                        w.writerow(
-                            (
-                                "V_1",
-                                STORAGE_LENS_CONFIG_ID,
-                                date,
-                                b.account.id,
-                                b.region,
-                                sc,
-                                "PREFIX",
-                                quote(p, safe=""),
-                                b.name,
-                                metric,
-                                int(value * share),
-                            )
-                        )
+                        w.writerow(_bucket_row(date, b, sc, "PREFIX", p, metric, int(value * share)))
         for (acct, region, sc, metric), value in sorted(per_account.items()):
             w.writerow(
                 ("V_1", STORAGE_LENS_CONFIG_ID, date, acct, region, sc, "ACCOUNT", acct, "", metric, value)
@@ -267,6 +239,26 @@ def write_storage_lens(lake: str, org: Organization, seed: int, exfil: dict | No
     posture["home_region"] = HOME_REGION
     posture["report_files"] = files
     return posture
+
+
+def _bucket_row(
+    date: str, b: Bucket, storage_class: str, record_type: str, record_value: str, metric: str, value: int
+) -> tuple:
+    """One export row about bucket ``b`` (``BUCKET``) or one of its prefixes (``PREFIX``), in
+    ``REPORT_SCHEMA`` order; the record value is URL-encoded, as Storage Lens writes it."""
+    return (
+        "V_1",
+        STORAGE_LENS_CONFIG_ID,
+        date,
+        b.account.id,
+        b.region,
+        storage_class,
+        record_type,
+        quote(record_value, safe=""),
+        b.name,
+        metric,
+        value,
+    )
 
 
 def _write(lake: str, key: str, data: bytes) -> None:

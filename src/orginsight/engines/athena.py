@@ -19,8 +19,8 @@ from sqlglot import exp
 from orginsight.engines.base import DataRange, Engine, QueryStats
 from orginsight.engines.parameters import bind
 from orginsight.engines.pruning import add_timestamp_predicates, table_refs
-from orginsight.engines.schema import TABLE
 from orginsight.errors import FullScanRefused, QueryError
+from orginsight.sources.schema import TABLE
 
 PRICE_PER_TB_USD = 5.0
 """Athena SQL price per TB scanned in most regions (AWS Athena pricing page, 2024)."""
@@ -52,6 +52,12 @@ class AthenaEngine(Engine):
         allow_full_scan: bool = False,
         **connect_kwargs: Any,
     ) -> None:
+        """The trail table ``database.table`` (made with ``orginsight ddl``), queried in ``workgroup``.
+
+        ``s3_output`` is where Athena writes results (the workgroup's setting when None); ``region``
+        and ``profile`` pick the boto3 session; ``allow_full_scan`` lets a query without a time range
+        read the whole trail; other keywords go to ``pyathena.connect`` as they are.
+        """
         self.database = database
         self.table = table
         self.workgroup = workgroup

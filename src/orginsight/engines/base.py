@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orginsight.errors import LakeError
+from orginsight.timerange import parse_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,10 +38,10 @@ class DataRange:
 
     @property
     def end(self) -> datetime | None:
-        """Midnight (naive UTC) after the last day: where a window "ending at the newest data" ends."""
+        """Midnight (aware UTC) after the last day: where a window "ending at the newest data" ends."""
         if self.last_day is None:
             return None
-        return datetime(self.last_day.year, self.last_day.month, self.last_day.day) + timedelta(days=1)
+        return parse_time(self.last_day) + timedelta(days=1)
 
 
 def _reported_by(engine: str | None = None) -> Any:

@@ -30,7 +30,7 @@ import time
 import warnings
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from orginsight.engines.frames import query_frame
 from orginsight.engines.scan import ScanPlan, object_size_limit, scan_sql
 from orginsight.errors import QueryError
 from orginsight.sources.layout import CloudTrailFile, CloudTrailFolder, iter_cloudtrail_folders
+from orginsight.timerange import parse_time, utc_now
 
 COMPACT_WORKERS = 2
 """Partitions compacted at a time. One DuckDB query on a 24-file partition leaves a core idle a third of
@@ -62,6 +63,13 @@ class LocalEngine(Engine):
         cache_dir: str | os.PathLike[str] | None = None,
         verify_cache: bool = False,
     ) -> None:
+        """DuckDB over the lake folder ``root``, with ``threads`` threads (DuckDB's default when None).
+
+        ``cache_dir`` is where ``compact`` writes (and queries look for) the Parquet cache of closed
+        partitions: ``<lake>/.orginsight/parquet`` by default; pass one for a read-only lake.
+        ``verify_cache`` checks every file of a cached partition on each query (size and mtime), not
+        only its folder: for a lake where files may be rewritten in place under the same name.
+        """
         self.root = Path(root)
         self.cache = parquet_cache.ParquetCache(self.root, cache_dir)
         """The Parquet copy of closed partitions (``<lake>/.orginsight/parquet`` unless ``cache_dir`` says where)."""
@@ -117,7 +125,7 @@ class LocalEngine(Engine):
         """Every CloudTrail file checked (once, cached): the readable ones with their records, the bad ones, the cache."""
         good, bad = self.check(self.files())
         records = {f.path: self.checks[f.path].records or 0 for f in good}
-        cache = self.cache.status(good, self.checks, datetime.now(UTC).replace(tzinfo=None))
+        cache = self.cache.status(good, self.checks, utc_now())
         return Inventory(good, records, bad, cache)
 
     def describe(self) -> str:
@@ -294,7 +302,7 @@ class LocalEngine(Engine):
         accounts, regions, days = zip(*sorted(keys), strict=True)
         try:
             passing = {
-                (a, r, datetime.strptime(t, "%Y/%m/%d").date())
+                (a, r, parse_time(t).date())
                 for a, r, t in self.con.execute(
                     'SELECT account, region, "timestamp" FROM (SELECT unnest($a) AS account, unnest($r) AS region, '
                     f'unnest($t) AS "timestamp") WHERE {pruning.conjunction_sql(conjuncts)}',
@@ -359,7 +367,7 @@ class LocalEngine(Engine):
         folders = self.folders(pf)
         files = [f for d in folders for f in d.files()]
         good, bad = self.check(files)
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utc_now()
         groups = parquet_cache.group_by_partition(good)
         folder_groups = parquet_cache.group_folders(folders)
         closed = sorted(k for k in groups if parquet_cache.is_closed(k.day, now))

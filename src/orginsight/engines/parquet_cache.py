@@ -54,15 +54,15 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from orginsight.engines import schema
 from orginsight.errors import LakeError
+from orginsight.sources import schema
 from orginsight.sources.layout import CloudTrailFile
-from orginsight.timerange import DELIVERY_LAG
+from orginsight.timerange import DELIVERY_LAG, parse_time
 
 DEFAULT_DIR = Path(".orginsight") / "parquet"
 """Where the cache lives inside a lake, unless the engine is given another ``cache_dir``."""
@@ -192,10 +192,10 @@ def manifest_path(cache_dir: Path, key: PartitionKey) -> Path:
 def is_closed(day: date, now: datetime) -> bool:
     """Whether CloudTrail is done delivering ``day``: the day is over by more than the delivery lag.
 
-    ``now`` is a naive UTC datetime. A partition compacted while still open would go
+    ``now`` is aware or naive UTC. A partition compacted while still open would go
     stale at its next file anyway; waiting for ``DELIVERY_LAG`` avoids the wasted work.
     """
-    return datetime(day.year, day.month, day.day) + timedelta(days=1) + DELIVERY_LAG <= now
+    return parse_time(day) + timedelta(days=1) + DELIVERY_LAG <= parse_time(now)
 
 
 def relative_path(path: str, root: Path, base: str | None = None) -> str:
@@ -514,8 +514,7 @@ class ParquetCache:
             now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             folders,
         )
-        write_atomic(manifest_path(self.dir, key), lambda tmp: tmp.write_text(manifest_to_json(key, m)))
-        return m
+        return self._write_manifest(key, m)
 
     def restamp(
         self,
@@ -525,15 +524,9 @@ class ParquetCache:
         bad_files: tuple[tuple[str, int, int, str], ...],
     ) -> Manifest:
         """Record the folders (and unreadable files) of a partition whose Parquet file is up to date; no Parquet write."""
-        new = Manifest(
-            m.schema_id,
-            m.files,
-            bad_files,
-            m.rows,
-            m.parquet_size,
-            m.parquet_mtime_ns,
-            m.compacted_at,
-            folders,
-        )
-        write_atomic(manifest_path(self.dir, key), lambda tmp: tmp.write_text(manifest_to_json(key, new)))
-        return new
+        return self._write_manifest(key, replace(m, bad_files=bad_files, folders=folders))
+
+    def _write_manifest(self, key: PartitionKey, m: Manifest) -> Manifest:
+        """Write ``m`` as the partition's manifest, atomically; returns it."""
+        write_atomic(manifest_path(self.dir, key), lambda tmp: tmp.write_text(manifest_to_json(key, m)))
+        return m

@@ -10,19 +10,16 @@ reads: :func:`partition_filter` reads them into a :class:`PartitionFilter`,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlglot import exp
 
 from orginsight.engines.dialect import DIALECT, LocalDuckDB
-from orginsight.engines.schema import PARTITION_COLUMNS, TABLE
-
-EVENTTIME_SLACK = timedelta(days=1)
-"""CloudTrail files are keyed by delivery time, which trails the event by up to
-about 15 minutes (CloudTrail User Guide, 2024): a file dated one day can hold
-events from just before midnight, so eventtime bounds widen by a day each side."""
+from orginsight.sources.schema import PARTITION_COLUMNS, TABLE
+from orginsight.timerange import DELIVERY_LAG, parse_time
 
 
 @dataclass
@@ -118,6 +115,14 @@ def _strip(node: exp.Expression) -> exp.Expression:
 
 _DAY = re.compile(r"^(\d{4})[/-](\d{2})[/-](\d{2})")
 
+_COMPARISONS = {exp.EQ: "=", exp.GTE: ">=", exp.GT: ">", exp.LTE: "<=", exp.LT: "<"}
+"""The comparisons that narrow a partition range, as their SQL operators."""
+
+_FLIPPED = {"=": "=", ">=": "<=", ">": "<", "<=": ">=", "<": ">"}
+"""Each operator with its sides swapped: ``'2026-11-20' <= x`` is ``x >= '2026-11-20'``."""
+
+T = TypeVar("T")
+
 
 def _constant(node: exp.Expression) -> Any:
     """The Python value of a literal-ish node (string, number, timestamp literal), or raise ValueError."""
@@ -136,9 +141,10 @@ def _constant(node: exp.Expression) -> Any:
     raise ValueError("not a constant")
 
 
-def _day_or_none(node: exp.Expression) -> date | None:
+def _read_constant(node: exp.Expression, read: Callable[[Any], T | None]) -> T | None:
+    """``read`` of the constant ``node`` stands for (a day, an instant); None when it is no constant."""
     try:
-        return _day_of(_constant(node))
+        return read(_constant(node))
     except ValueError:
         return None
 
@@ -235,28 +241,26 @@ def _apply(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[str], qual
             except ValueError:
                 return
             if days and all(days):
-                slack = EVENTTIME_SLACK if name == "eventtime" else timedelta(0)
+                slack = DELIVERY_LAG if name == "eventtime" else timedelta(0)
                 pf.narrow_days(min(days) - slack, max(days) + slack)
                 _mark(pf, name)
         return
     if isinstance(pred, exp.Between):
         name = col(pred.this)
         if name in {"timestamp", "eventtime"}:
-            low, high = _day_or_none(pred.args["low"]), _day_or_none(pred.args["high"])
-            slack = EVENTTIME_SLACK if name == "eventtime" else timedelta(0)
+            low, high = _read_constant(pred.args["low"], _day_of), _read_constant(pred.args["high"], _day_of)
+            slack = DELIVERY_LAG if name == "eventtime" else timedelta(0)
             pf.narrow_days(low - slack if low else None, high + slack if high else None)
             if low or high:
                 _mark(pf, name)
         return
-    ops = {exp.EQ: "=", exp.GTE: ">=", exp.GT: ">", exp.LTE: "<=", exp.LT: "<"}
-    flip = {"=": "=", ">=": "<=", ">": "<", "<=": ">=", "<": ">"}
-    op = ops.get(type(pred))
+    op = _COMPARISONS.get(type(pred))
     if op is None:
         return
     left, right = pred.this, pred.expression
     name = col(left)
     if name is None:
-        name, op = col(right), flip[op]
+        name, op = col(right), _FLIPPED[op]
         left, right = right, left
     if name is None:
         return
@@ -271,7 +275,7 @@ def _apply(pf: PartitionFilter, pred: exp.Expression, qualifiers: set[str], qual
     day = _day_of(value)
     if day is None:
         return
-    slack = EVENTTIME_SLACK if name == "eventtime" else timedelta(0)
+    slack = DELIVERY_LAG if name == "eventtime" else timedelta(0)
     if op == "=":
         pf.narrow_days(day - slack, day + slack)
     elif op in {">=", ">"}:
@@ -312,19 +316,19 @@ def _apply_instants(
             _apply_instants(pf, next(x for x in sides if x is not nulls[0]), qualifiers, qualified_only)
         return
     if isinstance(pred, exp.Between) and _is_eventtime(pred.this, qualifiers, qualified_only):
-        pf.narrow_instants(_instant_or_none(pred.args["low"]), _instant_or_none(pred.args["high"]))
+        pf.narrow_instants(
+            _read_constant(pred.args["low"], instant_of), _read_constant(pred.args["high"], instant_of)
+        )
         return
-    ops = {exp.EQ: "=", exp.GTE: ">=", exp.GT: ">", exp.LTE: "<=", exp.LT: "<"}
-    flip = {"=": "=", ">=": "<=", ">": "<", "<=": ">=", "<": ">"}
-    op = ops.get(type(pred))
+    op = _COMPARISONS.get(type(pred))
     if op is None:
         return
     left, right = pred.this, pred.expression
     if not _is_eventtime(left, qualifiers, qualified_only):
-        left, right, op = right, left, flip[op]
+        left, right, op = right, left, _FLIPPED[op]
         if not _is_eventtime(left, qualifiers, qualified_only):
             return
-    when = _instant_or_none(right)
+    when = _read_constant(right, instant_of)
     if when is None:
         return
     pf.narrow_instants(when if op in {">=", ">", "="} else None, when if op in {"<=", "<", "="} else None)
@@ -356,22 +360,15 @@ def _is_eventtime(node: exp.Expression, qualifiers: set[str], qualified_only: bo
     )
 
 
-def _instant_or_none(node: exp.Expression) -> datetime | None:
-    try:
-        return instant_of(_constant(node))
-    except ValueError:
-        return None
-
-
 def instant_of(value: Any) -> datetime | None:
-    """A naive UTC datetime from an ISO 8601 text (``2026-11-26T00:01:02Z``, ``2026-11-26 00:00:00.000``)."""
+    """An aware UTC datetime from an ISO 8601 text (``2026-11-26T00:01:02Z``, ``2026-11-26 00:00:00.000``),
+    or None for anything else (a relative time such as ``7d`` is not a constant of the query)."""
     if not isinstance(value, str) or not _DAY.match(value.strip()):
         return None
     try:
-        when = datetime.fromisoformat(value.strip().replace("/", "-"))
+        return parse_time(value)
     except ValueError:
         return None
-    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
 def _mark(pf: PartitionFilter, name: str) -> None:

@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from orginsight.engines import parquet_cache, schema
+from orginsight.engines import parquet_cache
+from orginsight.sources import schema
 from orginsight.sources.layout import CloudTrailFile
 
 MAX_OBJECT_SIZE = 2**31 - 1

@@ -25,8 +25,8 @@ from orginsight.engines.parameters import bind as bind
 from orginsight.engines.parameters import placeholders as placeholders
 from orginsight.engines.pruning import add_timestamp_predicates as add_timestamp_predicates
 from orginsight.engines.pruning import table_refs as table_refs
-from orginsight.engines.schema import COLUMNS
 from orginsight.errors import QueryError
+from orginsight.sources.schema import COLUMNS
 
 READ_ONLY = "only read-only queries run (one SELECT, WITH ... SELECT or VALUES statement)"
 

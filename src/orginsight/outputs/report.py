@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,13 +24,46 @@ from typing import Any
 import pandas as pd
 
 from orginsight.analytics import posture
-from orginsight.analytics.org import account_names
 from orginsight.errors import LakeError, OrgInsightError
 from orginsight.outputs.pages import Cell, Row, Table, plotly_fragment, plotly_library, render
+from orginsight.sources.accounts import account_names
+from orginsight.sources.guardduty_export import read_guardduty_export
 
 REPORT_NAME = "posture-report.html"
 CHART_DIR = "charts"
 STATIC_FORMATS = ("png", "svg")
+
+
+@dataclass(slots=True)
+class ReviewFigures(Mapping[str, Any]):
+    """The review's figures, one field each: a name that is not a figure of the review fails where it is
+    written (``review.figures.finding_trnd = ...``) instead of reading back as nothing. Read as a mapping
+    of the figures drawn (``review.figures["finding_trend"]``, ``set(review.figures)``)."""
+
+    finding_trend: Any = None
+    severity_area: Any = None
+    top_accounts: Any = None
+    top_types: Any = None
+    control_pass_rate: Any = None
+    s3_protection: Any = None
+    bucket_encryption: Any = None
+    bucket_versioning: Any = None
+    cloudtrail_coverage: Any = None
+    service_coverage: Any = None
+    org_tree: Any = None
+    """The OU tree (``charts.organizations.org_tree``): notebook 03 draws it and exports it with the rest."""
+
+    def __getitem__(self, name: str) -> Any:
+        figure = getattr(self, name, None) if name in self.__dataclass_fields__ else None
+        if figure is None:
+            raise KeyError(name)
+        return figure
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self.__dataclass_fields__ if getattr(self, name) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass
@@ -41,7 +74,7 @@ class PostureReview:
     start: pd.Timestamp
     end: pd.Timestamp
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
-    figures: dict[str, Any] = field(default_factory=dict)
+    figures: ReviewFigures = field(default_factory=ReviewFigures)
     numbers: dict[str, Any] = field(default_factory=dict)
     changes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -155,7 +188,7 @@ def gather_findings(review: PostureReview) -> pd.DataFrame:
     Sources: GuardDuty's S3 export, recorded GuardDuty and Security Hub ``get_findings``
     pages (live collection or the demo), and ``findings`` tables of collector snapshots.
     """
-    from orginsight.collectors.guardduty import guardduty_frames, read_guardduty_export
+    from orginsight.collectors.guardduty import guardduty_frames
     from orginsight.collectors.securityhub import securityhub_frames
     from orginsight.collectors.snapshots import read_snapshots, snapshot_folders
 
@@ -237,12 +270,12 @@ def _findings(review: PostureReview) -> None:
             f"{pd.Timestamp(n['day']):%Y-%m-%d}: {int(n['opened'])} findings opened "
             f"({n['delta']:+.0f} against the 7-day median)."
         )
-    review.figures["finding_trend"] = charts.finding_trend(trend, notable=notable)
-    review.figures["severity_area"] = charts.severity_area(trend)
-    review.figures["top_accounts"] = charts.top_bar(
+    review.figures.finding_trend = charts.finding_trend(trend, notable=notable)
+    review.figures.severity_area = charts.severity_area(trend)
+    review.figures.top_accounts = charts.top_bar(
         top_accounts, "account", title="Accounts with the most findings"
     )
-    review.figures["top_types"] = charts.top_bar(top_types, "type", title="Most frequent finding types")
+    review.figures.top_types = charts.top_bar(top_types, "type", title="Most frequent finding types")
     _controls(review, findings)
 
 
@@ -261,7 +294,7 @@ def _controls(review: PostureReview, findings: pd.DataFrame) -> None:
     review.frames["control_pass_rate"] = rates
     from orginsight.outputs.charts import posture as charts
 
-    review.figures["control_pass_rate"] = charts.control_pass_rate(rates)
+    review.figures.control_pass_rate = charts.control_pass_rate(rates)
 
 
 def _storage(review: PostureReview) -> None:
@@ -308,9 +341,9 @@ def _storage(review: PostureReview) -> None:
             f"{pd.Timestamp(d['dt']):%Y-%m-%d}: bucket {d['bucket']} ({d['account']}, "
             f"{d['region']}): {d['detail']}."
         )
-    review.figures["s3_protection"] = charts.protection_coverage(coverage)
-    review.figures["bucket_encryption"] = charts.encryption_trend(buckets, drift)
-    review.figures["bucket_versioning"] = charts.versioning_timeline(buckets)
+    review.figures.s3_protection = charts.protection_coverage(coverage)
+    review.figures.bucket_encryption = charts.encryption_trend(buckets, drift)
+    review.figures.bucket_versioning = charts.versioning_timeline(buckets)
 
 
 def last_day_of(frame: pd.DataFrame, column: str = "dt") -> pd.DataFrame:
@@ -357,7 +390,7 @@ def _cloudtrail(review: PostureReview) -> None:
                 f"CloudTrail: no events at all from {a['name']} ({a['account_id']}) in the organization trail "
                 "during the period."
             )
-    review.figures["cloudtrail_coverage"] = charts.cloudtrail_coverage_heatmap(daily, gaps, names=names)
+    review.figures.cloudtrail_coverage = charts.cloudtrail_coverage_heatmap(daily, gaps, names=names)
 
 
 def _coverage(review: PostureReview) -> None:
@@ -378,7 +411,7 @@ def _coverage(review: PostureReview) -> None:
             f"{g['service']} does not cover {g['account_name']} ({g['account_id']}): "
             f"{g['coverage']:.0%} of regions."
         )
-    review.figures["service_coverage"] = charts.coverage_heatmap(matrix)
+    review.figures.service_coverage = charts.coverage_heatmap(matrix)
 
 
 def _membership_history(review: PostureReview) -> None:

@@ -14,14 +14,17 @@ it, not the hundreds of routine sessions its owner runs every week. So the page 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from markupsafe import Markup
 
 from orginsight.analytics.incident import routine_links, routine_sentence, routine_summary, short_entity
+from orginsight.outputs.charts.export import export_many
 from orginsight.outputs.pages import Cell, Row, Table, plotly_fragment, render
 
 if TYPE_CHECKING:
@@ -354,3 +357,18 @@ def render_html(t: Triage) -> str:
         figures=figures(t),
         activity=activity(t),
     )
+
+
+def write(t: Triage, out: str | os.PathLike[str], png: bool = True) -> list[Path]:
+    """Write ``triage.html`` (self-contained: plotly.js inlined once) and, with ``png``, a PNG per chart
+    into ``out``; the paths written."""
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = out_dir / "triage.html"
+    page.write_text(render_html(t), encoding="utf-8")
+    written = [page]
+    if png and t.figures:
+        pairs = [(fig, out_dir / f"{name}.png") for name, fig in t.figures.items()]
+        export_many(pairs)
+        written += [path for _, path in pairs]
+    return written

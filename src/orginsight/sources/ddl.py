@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orginsight.engines.schema import ATHENA_TYPES
+from orginsight.sources.schema import ATHENA_TYPES
 
 ALL_COMMERCIAL_REGIONS = (
     "us-east-1",

@@ -11,7 +11,7 @@ from conftest import real_data, shared_data_dir
 from data.aws import guardduty as gd_data
 from data.aws import securityhub as sh_data
 
-from orginsight.analytics.findings import (
+from orginsight.sources.findings import (
     FINDING_COLUMNS,
     asff_label,
     guardduty_label,

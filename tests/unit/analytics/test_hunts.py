@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from orginsight.analytics.hunts import HuntError
 from orginsight.errors import ParameterError
 from orginsight.lake import Lake
 
-NOW = datetime(2024, 6, 1, 12, 0, 0)
+NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 
 HEADER = """-- ---
 -- name: {name}
@@ -257,7 +257,7 @@ def test_unknown_hunt_suggests_close_names() -> None:
 
 def test_defaults_resolve_relative_to_now() -> None:
     values = hunts.resolve(make(), now=NOW)
-    assert values["start"] == datetime(2024, 5, 25, 12, 0) and values["end"] == NOW
+    assert values["start"] == datetime(2024, 5, 25, 12, 0, tzinfo=UTC) and values["end"] == NOW
     assert values["accounts"] == [] and values["principal"] is None
 
 
@@ -272,7 +272,9 @@ def test_command_line_strings_are_converted_to_typed_values() -> None:
         },
         now=NOW,
     )
-    assert values["start"] == datetime(2024, 5, 1) and values["end"] == datetime(2024, 6, 1, 11, 0)
+    assert values["start"] == datetime(2024, 5, 1, tzinfo=UTC) and values["end"] == datetime(
+        2024, 6, 1, 11, 0, tzinfo=UTC
+    )
     assert values["accounts"] == ["111122223333", "444455556666"]
     p = hunts.Parameter("n", "int", 5, "a number")
     assert hunts.coerce(p, "7") == 7
@@ -327,7 +329,7 @@ def test_ground_truth_shapes_are_read(tmp_path: Path) -> None:
     )
     truth = hunts.load_ground_truth(path)
     assert truth.techniques == {"a": ("T1078.004",), "b": ("T1530",)}
-    assert truth.start == datetime(2024, 5, 1)
+    assert truth.start == datetime(2024, 5, 1, tzinfo=UTC)
     path.write_text('{"steps": [{"technique": "T1098", "event_ids": ["c", "d"]}]}')
     assert hunts.load_ground_truth(path).techniques == {"c": ("T1098",), "d": ("T1098",)}
 
@@ -342,4 +344,4 @@ def test_anchored_time_defaults_follow_the_start() -> None:
     values = hunts.resolve(
         hunts.get("lambda_backdoor"), {"start": "2023-07-10", "end": "2023-07-11"}, now=NOW
     )
-    assert values["baseline_start"] == datetime(2023, 6, 10)
+    assert values["baseline_start"] == datetime(2023, 6, 10, tzinfo=UTC)

@@ -15,9 +15,10 @@ import pytest
 from conftest import assert_same_result
 
 from orginsight import Lake, cli
-from orginsight.engines import parquet_cache, scan, schema
+from orginsight.engines import parquet_cache, scan
+from orginsight.engines.inventory import lake_info
 from orginsight.errors import LakeError
-from orginsight.sources.inventory import lake_info
+from orginsight.sources import schema
 from orginsight.sources.layout import cloudtrail_key
 
 ORG = "o-a1b2c3d4e5"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import pandas as pd
@@ -45,7 +45,7 @@ def test_data_range_of_a_local_lake_reads_its_day_folders(tmp_path):
         accounts=("111122223333", "444455556666"),
         regions=("eu-west-1", "us-east-1"),
     )
-    assert lake.data_range().end == datetime(2024, 6, 10)
+    assert lake.data_range().end == datetime(2024, 6, 10, tzinfo=UTC)
     mine = lake.data_range(accounts=["111122223333"])
     assert (mine.first_day, mine.last_day, mine.accounts) == (
         date(2024, 6, 3),

@@ -205,7 +205,7 @@ def test_bad_files_are_named_and_every_good_record_still_counts(tmp_path, case):
 
 
 def test_lake_info_lists_bad_files(tmp_path):
-    from orginsight.sources.inventory import lake_info
+    from orginsight.engines.inventory import lake_info
 
     when = datetime(2024, 6, 1, 12)
     write(tmp_path, ACCOUNTS[0], when, [record(ACCOUNTS[0], when)] * 2, suffix="A" * 16)

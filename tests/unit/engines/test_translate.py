@@ -132,7 +132,7 @@ def test_columns_used_limits_what_is_transformed():
 
 
 def test_struct_paths_prune_the_transform():
-    from orginsight.engines.schema import json_spec
+    from orginsight.sources.schema import json_spec
 
     cols = translate.columns_used(
         translate.parse(

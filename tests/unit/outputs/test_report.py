@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import pandas as pd
+import pytest
 from data.aws.storagelens import day_rows, write_export
 
 from orginsight.cli import main
@@ -129,3 +130,17 @@ def test_findings_of_every_source_are_gathered_latest_version_each(tmp_path):
     assert sorted(f.index) == ["gd-1", "sh-1"]
     assert f.loc["gd-1", "count"] == 4 and bool(f.loc["gd-1", "archived"])
     assert f.loc["sh-1", "severity_label"] == "Medium" and f.loc["sh-1", "source"] == "Security Hub"
+
+
+def test_a_figure_name_the_review_does_not_have_fails_where_it_is_written() -> None:
+    from orginsight.outputs.report import ReviewFigures
+
+    figures = ReviewFigures()
+    figures.finding_trend = "a figure"
+    assert dict(figures) == {"finding_trend": "a figure"} and len(figures) == 1
+    with pytest.raises(KeyError):
+        figures["finding_trnd"]
+    with pytest.raises(KeyError):
+        figures["severity_area"]  # a figure of the review, not drawn
+    with pytest.raises(AttributeError):
+        figures.finding_trnd = "a figure"

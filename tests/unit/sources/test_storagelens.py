@@ -16,6 +16,8 @@ import sqlglot
 from data.aws.storagelens import ACCOUNT, CONFIG, day_rows, write_export
 from sqlglot import exp
 
+from orginsight.collectors import storagelens as lens_configs
+from orginsight.engines.storagelens import query_local
 from orginsight.sources import storagelens as sl
 
 
@@ -155,12 +157,10 @@ def test_same_athena_sql_runs_locally_over_the_export(tmp_path, fmt):
         WHERE record_type = 'BUCKET' AND dt >= :since AND bucket_name = :bucket
         GROUP BY dt, bucket_name ORDER BY dt
     """
-    df = sl.query_local(tmp_path, sql, since="2024-05-01", bucket="alpha")
+    df = query_local(tmp_path, sql, since="2024-05-01", bucket="alpha")
     assert df["dt"].tolist() == ["2024-05-01", "2024-05-02"]
     assert df["encrypted_ratio"].tolist() == pytest.approx([1300 / 1500, 700 / 1500])
-    raw = sl.query_local(
-        tmp_path, "SELECT DISTINCT record_value FROM storage_lens WHERE record_type = 'PREFIX'"
-    )
+    raw = query_local(tmp_path, "SELECT DISTINCT record_value FROM storage_lens WHERE record_type = 'PREFIX'")
     assert raw["record_value"].tolist() == ["logs%2F2024+Q1%2Fa%2Bb%2F"]  # encoded, as Athena sees it
 
 
@@ -190,18 +190,18 @@ def test_list_storage_lens_configurations_with_moto():
                     },
                 },
             )
-        df = sl.list_storage_lens_configurations(client, account)
+        df = lens_configs.list_storage_lens_configurations(client, account)
     assert sorted(df["config_id"]) == ["lens-0", "lens-1", "lens-2"]
     assert df.set_index("config_id")["enabled"].to_dict() == {"lens-0": True, "lens-1": True, "lens-2": False}
     assert set(df["export_format"]) == {"CSV"}
-    loc = sl.export_location(df.iloc[0].to_dict())
+    loc = lens_configs.export_location(df.iloc[0].to_dict())
     assert loc == f"s3://lens-exports/exports/StorageLens/{account}/{df.iloc[0]['config_id']}/V_1/reports/"
 
 
 def test_transform_storage_lens_configurations_on_recorded_responses():
     from data.aws import s3control as data
 
-    df = sl.transform_storage_lens_configurations(
+    df = lens_configs.transform_storage_lens_configurations(
         data.LIST_STORAGE_LENS_CONFIGURATIONS, data.GET_STORAGE_LENS_CONFIGURATION, data.ACCOUNT_ID
     )
     assert df.to_dict("records") == [
@@ -234,10 +234,10 @@ def test_transform_storage_lens_configurations_on_recorded_responses():
             "export_schema_version": None,
         },
     ]
-    assert sl.export_location(df.iloc[0].to_dict()) == (
+    assert lens_configs.export_location(df.iloc[0].to_dict()) == (
         "s3://org-log-archive-storage-lens/exports/StorageLens/111122223333/org-storage-lens/V_1/reports/"
     )
-    assert sl.export_location(df.iloc[1].to_dict()) is None
+    assert lens_configs.export_location(df.iloc[1].to_dict()) is None
 
 
 def test_get_storage_lens_configurations_follows_next_token_with_stubber():
@@ -265,7 +265,7 @@ def test_get_storage_lens_configurations_follows_next_token_with_stubber():
                 resp,
                 {"ConfigId": resp["StorageLensConfiguration"]["Id"], "AccountId": data.ACCOUNT_ID},
             )
-        pages, details = sl.get_storage_lens_configurations(client, data.ACCOUNT_ID)
+        pages, details = lens_configs.get_storage_lens_configurations(client, data.ACCOUNT_ID)
         stub.assert_no_pending_responses()
     assert len(pages) == 2 and [d["StorageLensConfiguration"]["Id"] for d in details] == [
         "org-storage-lens",

@@ -21,18 +21,18 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from sqlglot import exp
 
 from orginsight.analytics.graph import entities as E
+from orginsight.analytics.graph.edges import edge_frames
+from orginsight.analytics.graph.model import UNCAPPED_KINDS, EntityGraph
+from orginsight.analytics.graph.novelty import newly_observed
 from orginsight.engines import translate
 from orginsight.engines.frames import query_frame, scratch_duckdb
-from orginsight.timerange import delivery_days
-
-if TYPE_CHECKING:
-    from orginsight.analytics.graph.model import EntityGraph
+from orginsight.timerange import delivery_days, parse_time
 
 MIN_BASELINE_DAYS = 14
 """Fewer baseline days than this make "newly observed" mostly noise (Detective wants about two weeks too)."""
@@ -40,8 +40,6 @@ MIN_BASELINE_DAYS = 14
 DEFAULT_DEGREE_CAP = 500
 """Neighbours of one kind an entity may have in one hour before its edges of that kind are collapsed."""
 
-FEDERATED_EVENTS = ("AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetFederationToken")
-"""STS calls whose sessions are federated users (SAML, OIDC web identity, federation tokens)."""
 
 EVENT_TIME = (
     "coalesce(from_iso8601_timestamp(eventtime), "
@@ -217,9 +215,7 @@ def build_entity_graph(
     degree_cap: int = DEFAULT_DEGREE_CAP,
 ) -> EntityGraph:
     """The entity graph of ``scope`` with ``baseline_days`` of history before it (see ``Lake.entity_graph``)."""
-    from orginsight.analytics.graph.model import EntityGraph
-
-    start, end = _naive(scope[0]), _naive(scope[1])
+    start, end = parse_time(scope[0]), parse_time(scope[1])
     if end <= start:
         raise ValueError(f"empty scope: {start} .. {end}")
     timings: dict[str, float] = {}
@@ -238,7 +234,7 @@ def build_entity_graph(
     engine_stats = {k: v for k, v in agg.attrs.get("stats", {}).items() if k != "sql"}
     with shaped_aggregate(agg) as con:
         del agg  # the connection holds it shaped: at the peak below, a 1M-event day's aggregate is 0.4 GB
-        graph = EntityGraph.from_shaped(
+        graph = graph_from_shaped(
             con,
             scope=(start, end),
             baseline_days=baseline_days,
@@ -287,7 +283,7 @@ SHAPE_SQL = f"""
 CREATE TEMP TABLE {{part}}_activity AS
 WITH federated AS (
   SELECT DISTINCT '{E.ROLE_SESSION}:' || created_principal AS principal FROM agg
-  WHERE eventname IN ({", ".join(f"'{e}'" for e in FEDERATED_EVENTS)}) AND created_principal IS NOT NULL
+  WHERE eventname IN ({", ".join(f"'{e}'" for e in E.FEDERATED_EVENTS)}) AND created_principal IS NOT NULL
 )
 SELECT
   CASE WHEN f.principal IS NULL THEN agg.principal
@@ -399,8 +395,44 @@ def _peak_rss_gib() -> float | None:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)
 
 
-def _naive(t: datetime | str | pd.Timestamp) -> datetime:
-    ts = pd.Timestamp(t)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.to_pydatetime()
+def graph_from_shaped(
+    con: Any,
+    scope: tuple[datetime, datetime],
+    baseline_days: int,
+    findings: pd.DataFrame | None = None,
+    degree_cap: int = 500,
+    lake: Any = None,
+) -> EntityGraph:
+    """The graph from an aggregate shaped in a scratch DuckDB (``build.shaped_aggregate``)."""
+    from orginsight.analytics.graph.build import shaped_parts
+
+    findings = findings_in_scope(findings, scope)
+    parts = shaped_parts(con)
+    novel = newly_observed(con)
+    # The baseline is done with: freeing it keeps the edge queries in memory (a 2-day baseline
+    # made them spill to disk past the reshaping memory limit, a second slower).
+    con.execute("DROP TABLE baseline_activity; DROP TABLE baseline_resources")
+    edges, capped, ents = edge_frames(con, parts["credentials"], findings, degree_cap, UNCAPPED_KINDS)
+    return EntityGraph(
+        scope=scope,
+        baseline_days=baseline_days,
+        edges=edges,
+        entities=ents,
+        newly_observed=novel,
+        findings=findings,
+        capped=capped,
+        lake=lake,
+        **parts,
+    )
+
+
+def findings_in_scope(findings: pd.DataFrame | None, scope: tuple[datetime, datetime]) -> pd.DataFrame | None:
+    """The findings whose first..last seen meets the scope, each at its latest version."""
+    if findings is None or not len(findings):
+        return findings
+    # Exports write a finding again at each update: keep its latest version.
+    findings = findings.sort_values("last_seen").drop_duplicates("finding_id", keep="last")
+    start, end = (pd.Timestamp(parse_time(t)) for t in scope)
+    first = pd.to_datetime(findings["first_seen"], utc=True)
+    last = pd.to_datetime(findings["last_seen"], utc=True).fillna(first)
+    return findings[(last >= start) & (first < end)].reset_index(drop=True)

@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 
 from orginsight.analytics.graph import entities as E
-from orginsight.analytics.graph.build import FEDERATED_EVENTS
 from orginsight.engines.frames import query_frame
 
 API_TYPE_SQL = """
@@ -122,7 +121,7 @@ def _credential_rows(credentials: pd.DataFrame) -> pd.DataFrame:
     c["creator"] = ("access_key:" + key).fillna(c["principal"])
     created = c["created_principal"]
     kinds = created.map(lambda a: E.principal_kind(a) if isinstance(a, str) else None)
-    kinds = kinds.where(~c["eventname"].isin(FEDERATED_EVENTS) | kinds.isna(), E.FEDERATED_USER)
+    kinds = kinds.where(~c["eventname"].isin(E.FEDERATED_EVENTS) | kinds.isna(), E.FEDERATED_USER)
     c["created_entity"] = (kinds + ":" + created).where(created.notna() & kinds.notna())
     return c
 

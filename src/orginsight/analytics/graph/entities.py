@@ -63,6 +63,9 @@ SSO_ROLE_PREFIX = "AWSReservedSSO_"
 _ACCESS_KEY = re.compile(r"^(AKIA|ASIA|AIDA|AROA|ABIA|ACCA)[A-Z0-9]{12,}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 
+FEDERATED_EVENTS = ("AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetFederationToken")
+"""STS calls whose sessions are federated users (SAML, OIDC web identity, federation tokens)."""
+
 
 def entity_id(kind: str, key: str) -> str:
     """The id of the entity of ``kind`` named ``key``."""

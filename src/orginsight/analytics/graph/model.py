@@ -29,6 +29,9 @@ from typing import Any
 import pandas as pd
 
 from orginsight.analytics.graph import entities as E
+from orginsight.analytics.graph import export, groups
+from orginsight.analytics.graph import profile as profiles
+from orginsight.analytics.graph.novelty import of_subjects
 
 CHAIN_KINDS = ("assumed", "issued", "created_key")
 """Edge kinds that hand credentials on: followed to reconstruct a chain of sessions."""
@@ -38,6 +41,28 @@ UNCAPPED_KINDS = frozenset({*CHAIN_KINDS, "session_of", "involves"})
 
 EDGE_COLUMNS = ["src", "dst", "kind", "hour", "count", "successes", "failures", "apis"]
 ENTITY_COLUMNS = ["entity", "kind", "label", "account", "count", "first_seen", "last_seen"]
+
+
+def walk_chain(chain: pd.DataFrame, start: set[str], forward: bool) -> pd.DataFrame:
+    """The edges of ``chain`` reached from ``start`` one hop at a time, each with its ``depth`` (first hop 1).
+
+    Forward follows edges from ``src`` to ``dst`` (what a credential handed on), backward from ``dst``
+    to ``src`` (where it came from). Each entity is entered once, so a loop in the chain ends the walk.
+    """
+    here, there = ("src", "dst") if forward else ("dst", "src")
+    frontier, seen, rows = set(start), set(start), []
+    depth = 0
+    while frontier:
+        depth += 1
+        step = chain[chain[here].isin(frontier)]
+        if step.empty:
+            break
+        rows.append(step.assign(depth=depth))
+        frontier = set(step[there]) - seen
+        seen |= frontier
+    if not rows:
+        return pd.DataFrame(columns=[*EDGE_COLUMNS, "depth"])
+    return pd.concat(rows, ignore_index=True)
 
 
 @dataclass
@@ -63,40 +88,6 @@ class EntityGraph:
 
     # --- construction -----------------------------------------------------------------------------
 
-    @classmethod
-    def from_shaped(
-        cls,
-        con: Any,
-        scope: tuple[datetime, datetime],
-        baseline_days: int,
-        findings: pd.DataFrame | None = None,
-        degree_cap: int = 500,
-        lake: Any = None,
-    ) -> EntityGraph:
-        """The graph from an aggregate shaped in a scratch DuckDB (``build.shaped_aggregate``)."""
-        from orginsight.analytics.graph.build import shaped_parts
-        from orginsight.analytics.graph.edges import edge_frames
-        from orginsight.analytics.graph.novelty import newly_observed
-
-        findings = _findings_in_scope(findings, scope)
-        parts = shaped_parts(con)
-        novel = newly_observed(con)
-        # The baseline is done with: freeing it keeps the edge queries in memory (a 2-day baseline
-        # made them spill to disk past the reshaping memory limit, a second slower).
-        con.execute("DROP TABLE baseline_activity; DROP TABLE baseline_resources")
-        edges, capped, ents = edge_frames(con, parts["credentials"], findings, degree_cap, UNCAPPED_KINDS)
-        return cls(
-            scope=scope,
-            baseline_days=baseline_days,
-            edges=edges,
-            entities=ents,
-            newly_observed=novel,
-            findings=findings,
-            capped=capped,
-            lake=lake,
-            **parts,
-        )
-
     # --- facts ------------------------------------------------------------------------------------
 
     @property
@@ -113,17 +104,13 @@ class EntityGraph:
 
     def newly_observed_for(self, entity: str) -> pd.DataFrame:
         """What ``entity`` did in the scope that its baseline never shows."""
-        from orginsight.analytics.graph.novelty import of_subjects
-
         return of_subjects(self.newly_observed, [E.resolve(entity)])
 
     # --- navigation -------------------------------------------------------------------------------
 
     def to_networkx(self, directed: bool = True):
         """A networkx (Di)Graph: one edge per (source, target) with counts and APIs summed over hours."""
-        from orginsight.analytics.graph.export import to_networkx
-
-        return to_networkx(self, directed=directed)
+        return export.to_networkx(self, directed=directed)
 
     def neighborhood(self, entity: str | Iterable[str], hops: int = 2) -> EntityGraph:
         """The graph restricted to entities within ``hops`` edges (either direction) of ``entity``.
@@ -207,71 +194,38 @@ class EntityGraph:
         # A principal acts through its keys: start from them too.
         keys = self.edges[(self.edges["kind"] == "uses_key") & self.edges["src"].isin(frontier)]["dst"]
         frontier |= set(keys)
-        seen, rows = set(frontier), []
-        depth = 0
-        while frontier:
-            depth += 1
-            step = chain[chain["src"].isin(frontier)]
-            if step.empty:
-                break
-            rows.append(step.assign(depth=depth))
-            frontier = set(step["dst"]) - seen
-            seen |= frontier
-        if not rows:
-            return pd.DataFrame(columns=[*EDGE_COLUMNS, "depth"])
-        out = pd.concat(rows, ignore_index=True)
-        return out.sort_values(["hour", "depth"]).reset_index(drop=True)
+        out = walk_chain(chain, frontier, forward=True)
+        return out if out.empty else out.sort_values(["hour", "depth"]).reset_index(drop=True)
 
     def credential_origin(self, entity: str) -> pd.DataFrame:
         """Where a key or session came from, recursively: the session a key was issued to, the key
         that assumed that session, ... up to a long-term key, a federated login or an AWS service."""
-        frontier = {E.resolve(entity)}
         chain = self.edges[self.edges["kind"].isin(CHAIN_KINDS)]
-        seen, rows, depth = set(frontier), [], 0
-        while frontier:
-            depth += 1
-            step = chain[chain["dst"].isin(frontier)]
-            if step.empty:
-                break
-            rows.append(step.assign(depth=depth))
-            frontier = set(step["src"]) - seen
-            seen |= frontier
-        if not rows:
-            return pd.DataFrame(columns=[*EDGE_COLUMNS, "depth"])
-        return pd.concat(rows, ignore_index=True).sort_values(["depth", "hour"]).reset_index(drop=True)
+        out = walk_chain(chain, {E.resolve(entity)}, forward=False)
+        return out if out.empty else out.sort_values(["depth", "hour"]).reset_index(drop=True)
 
     # --- panels, groups, rendering ----------------------------------------------------------------
 
     def profile(self, entity: str, mmdb_city: str | None = None, mmdb_asn: str | None = None):
         """Detective-like panels for one entity: frames and plotly figures (see ``graph.profile``)."""
-        from orginsight.analytics.graph.profile import profile
-
-        return profile(self, E.resolve(entity), mmdb_city=mmdb_city, mmdb_asn=mmdb_asn)
+        return profiles.profile(self, E.resolve(entity), mmdb_city=mmdb_city, mmdb_asn=mmdb_asn)
 
     def finding_groups(self, window: timedelta = timedelta(hours=24)) -> pd.DataFrame:
         """Findings that share entities and are close in time, one row per group (see ``graph.groups``)."""
-        from orginsight.analytics.graph.groups import finding_groups
-
-        return finding_groups(self, window=window)
+        return groups.finding_groups(self, window=window)
 
     def figure(
         self, title: str | None = None, max_nodes: int = 300, highlight: Iterable[str] = (), labels: int = 30
     ):
         """Interactive plotly rendering: nodes coloured by kind, sized by activity, counts on hover;
         the ``labels`` busiest nodes and the ``highlight`` ones are named on the picture."""
-        from orginsight.analytics.graph.export import figure
-
-        return figure(self, title=title, max_nodes=max_nodes, highlight=highlight, labels=labels)
+        return export.figure(self, title=title, max_nodes=max_nodes, highlight=highlight, labels=labels)
 
     def to_graphml(self, path) -> None:
-        from orginsight.analytics.graph.export import to_graphml
-
-        to_graphml(self, path)
+        export.to_graphml(self, path)
 
     def to_cytoscape(self) -> dict:
-        from orginsight.analytics.graph.export import to_cytoscape
-
-        return to_cytoscape(self)
+        return export.to_cytoscape(self)
 
     def __repr__(self) -> str:
         start, end = self.scope
@@ -281,16 +235,3 @@ class EntityGraph:
             f"EntityGraph({start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M}: {len(self.entities)} entities "
             f"({text}), {len(self.edges)} hourly edges, {len(self.capped)} capped)"
         )
-
-
-def _findings_in_scope(
-    findings: pd.DataFrame | None, scope: tuple[datetime, datetime]
-) -> pd.DataFrame | None:
-    if findings is None or not len(findings):
-        return findings
-    # Exports write a finding again at each update: keep its latest version.
-    findings = findings.sort_values("last_seen").drop_duplicates("finding_id", keep="last")
-    start, end = (pd.Timestamp(t, tz="UTC") for t in scope)
-    first = pd.to_datetime(findings["first_seen"], utc=True)
-    last = pd.to_datetime(findings["last_seen"], utc=True).fillna(first)
-    return findings[(last >= start) & (first < end)].reset_index(drop=True)

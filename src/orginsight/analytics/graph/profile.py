@@ -140,31 +140,17 @@ def profile(
         top = by_api.head(25).assign(
             api=lambda d: d["eventsource"].str.replace(".amazonaws.com", "") + ":" + d["eventname"]
         )
-        figures["by_api"] = px.bar(
-            top,
-            x="count",
-            y="api",
-            orientation="h",
-            color="eventsource",
-            title="Calls by service and API (top 25)",
-        )
+        figures["by_api"] = _count_bars(top, "api", "Calls by service and API (top 25)", color="eventsource")
         figures["by_api"].update_yaxes(autorange="reversed")
     if len(by_ip):
-        figures["by_ip"] = px.bar(
-            by_ip.head(25).fillna({"country": "?"}),
-            x="count",
-            y="ip",
-            color="country",
-            orientation="h",
-            title="Calls by IP address and country",
+        figures["by_ip"] = _count_bars(
+            by_ip.head(25).fillna({"country": "?"}), "ip", "Calls by IP address and country", color="country"
         )
     if len(by_agent):
-        figures["by_user_agent"] = px.bar(
+        figures["by_user_agent"] = _count_bars(
             by_agent.head(15).assign(agent=lambda d: d["user_agent"].str.slice(0, 60)),
-            x="count",
-            y="agent",
-            orientation="h",
-            title="Calls by user agent",
+            "agent",
+            "Calls by user agent",
         )
     if len(novel):
         figures["newly_observed"] = px.scatter(
@@ -176,6 +162,13 @@ def profile(
             title="Newly observed (not in the baseline)",
         )
     return Profile(entity=entity, summary=summary, frames=frames, figures=figures)
+
+
+def _count_bars(frame: pd.DataFrame, label: str, title: str, color: str | None = None) -> Any:
+    """Horizontal bars of ``frame``'s ``count`` per ``label``: the profile's "calls by ..." panels."""
+    import plotly.express as px
+
+    return px.bar(frame, x="count", y=label, orientation="h", color=color, title=title)
 
 
 def related_findings(g: EntityGraph, entity: str) -> pd.DataFrame:

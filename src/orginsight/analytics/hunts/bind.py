@@ -8,12 +8,13 @@ sees it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from orginsight.analytics.hunts.library import Hunt, _parse_sql
 from orginsight.analytics.hunts.params import _ANCHORED, coerce, parse_time
 from orginsight.errors import ParameterError
+from orginsight.timerange import utc_now
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -30,7 +31,7 @@ def resolve(
             f"hunt '{hunt.name}' has no parameter(s) {', '.join(unknown)}; "
             f"it takes: {', '.join(hunt.parameters)}"
         )
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now(now)
     raw = {name: params.get(name, p.default) for name, p in hunt.parameters.items()}
     later = {name: v for name, v in raw.items() if isinstance(v, str) and _ANCHORED.match(v)}
     values = {name: coerce(hunt.parameters[name], v, now) for name, v in raw.items() if name not in later}

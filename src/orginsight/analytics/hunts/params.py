@@ -48,13 +48,12 @@ COMMON_PARAMETERS: dict[str, Parameter] = {
 
 
 def parse_time(value: Any, now: datetime | None = None) -> datetime:
-    """A naive UTC datetime from a datetime, ISO-8601 text, ``now``, or a span before now (``7d`` or ``-7d``).
+    """An aware UTC datetime from a datetime, ISO-8601 text, ``now``, or a span before now (``7d`` or ``-7d``).
 
-    Delegates to :func:`orginsight.timerange.parse_time` (the command line's ``--since``
-    syntax); the leading minus of a header default like ``-7d`` only reads better.
+    :func:`orginsight.timerange.parse_time` (the command line's ``--since`` syntax), with its
+    refusals as a :class:`~orginsight.errors.ParameterError`; epoch numbers are refused here, as a
+    number in a hunt header is more likely a mistake than a time.
     """
-    if isinstance(value, str) and value.strip().startswith("-"):
-        value = value.strip()[1:]
     if not isinstance(value, str | datetime | date):
         raise ParameterError(f"expected a time, got {value!r}")
     try:

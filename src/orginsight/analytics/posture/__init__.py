@@ -1,7 +1,7 @@
 """Security posture over time, per account and OU: findings, controls, data protection, logging, coverage.
 
 Each measure is a pure function of DataFrames (the normalized findings frame of
-``orginsight.analytics.findings``, Storage Lens ``bucket_protection``, the hourly CloudTrail
+``orginsight.sources.findings``, Storage Lens ``bucket_protection``, the hourly CloudTrail
 aggregate, recorded API state), so notebooks, the report and tests share one code
 path. The single exception, ``cloudtrail_hourly``, runs ONE aggregate query in the
 lake's engine: raw events never come into Python (DESIGN.md, "Aggregate in the
@@ -13,7 +13,6 @@ Where each measure lives: ``trends`` (findings over time), ``controls`` (Securit
 OU paths come from ``analytics.org``.
 """
 
-from orginsight.analytics.org import with_org
 from orginsight.analytics.posture.cloudtrail import (
     CLOUDTRAIL_HOURLY_SQL,
     cloudtrail_daily_coverage,
@@ -43,6 +42,7 @@ from orginsight.analytics.posture.trends import (
     notable_changes,
     top_counts,
 )
+from orginsight.sources.accounts import with_org
 
 __all__ = [
     "CLOSED_WORKFLOW_STATES",

@@ -30,7 +30,7 @@ def cloudtrail_hourly(
     ``timestamp`` is the partition (delivery day), so Athena and the local engine read only
     those days. Columns: account, region, hour (UTC), events.
     """
-    until = until or datetime.now(tz=_utc("now").tzinfo)
+    until = until or _utc("now")
     df = lake.sql(
         CLOUDTRAIL_HOURLY_SQL,
         first_day=f"{pd.Timestamp(since):%Y/%m/%d}",

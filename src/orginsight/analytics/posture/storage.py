@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orginsight.analytics.org import with_org
+from orginsight.analytics.posture.days import _utc
+from orginsight.sources.accounts import with_org
 from orginsight.sources.storagelens import account_protection
 
 
@@ -37,7 +38,7 @@ def storage_drift(
     """
     b = buckets.sort_values(["account", "bucket", "dt"])
     if since is not None:
-        b = b[b["dt"] >= pd.Timestamp(since).tz_localize(None)]
+        b = b[b["dt"] >= _utc(since).tz_localize(None)]  # dt: naive UTC days of the exports
     rows: list[dict[str, Any]] = []
     if b.empty:
         return pd.DataFrame(

@@ -11,7 +11,13 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from orginsight.outputs.charts.theme import COVERAGE_SCALE, SEVERITY_COLORS, SEVERITY_ORDER, apply
+from orginsight.outputs.charts.theme import (
+    COVERAGE_SCALE,
+    SEVERITY_COLORS,
+    SEVERITY_ORDER,
+    apply,
+    day_heatmap,
+)
 
 
 def _severities(present: Sequence[str]) -> list[str]:
@@ -134,19 +140,7 @@ def cloudtrail_coverage_heatmap(
 
     d = daily.assign(stream=[label(a, r) for a, r in zip(daily["account"], daily["region"], strict=True)])
     pivot = d.pivot_table(index="stream", columns="day", values="hours_with_events", aggfunc="sum")
-    fig = go.Figure(
-        go.Heatmap(
-            z=pivot.to_numpy(),
-            x=pivot.columns,
-            y=pivot.index,
-            zmin=0,
-            zmax=24,
-            colorscale=COVERAGE_SCALE,
-            hoverongaps=False,
-            ygap=1,
-            colorbar={"title": "hours"},
-        )
-    )
+    fig = day_heatmap(pivot, zmax=24, colorbar={"title": "hours"})
     if gaps is not None:
         for _, g in gaps[gaps["flagged"]].head(8).iterrows():
             fig.add_annotation(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from orginsight.outputs.charts.theme import COVERAGE_SCALE, apply
+from orginsight.outputs.charts.theme import apply, day_heatmap
 
 
 def _label(df: pd.DataFrame) -> pd.Series:
@@ -69,19 +69,7 @@ def versioning_timeline(buckets: pd.DataFrame, *, title: str = "Versioning per b
     """Buckets (rows) x days: green when versioning is on, red when off; blank before a bucket exists."""
     b = buckets.assign(label=_label(buckets), on=buckets["versioning_enabled"].astype(float))
     pivot = b.pivot_table(index="label", columns="dt", values="on", aggfunc="max")
-    fig = go.Figure(
-        go.Heatmap(
-            z=pivot.to_numpy(),
-            x=pivot.columns,
-            y=pivot.index,
-            zmin=0,
-            zmax=1,
-            colorscale=COVERAGE_SCALE,
-            showscale=False,
-            hoverongaps=False,
-            ygap=1,
-        )
-    )
+    fig = day_heatmap(pivot, zmax=1, showscale=False)
     fig.update_layout(height=max(380, 18 * len(pivot.index) + 160), yaxis={"automargin": True})
     return apply(fig, title)
 

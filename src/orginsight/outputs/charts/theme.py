@@ -7,6 +7,9 @@ slides look alike. Registering the template is idempotent and happens on import 
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -69,3 +72,21 @@ def apply(fig: go.Figure, title: str | None = None) -> go.Figure:
     if title is not None:
         fig.update_layout(title_text=title)
     return fig
+
+
+def day_heatmap(pivot: pd.DataFrame, zmax: float, **trace: Any) -> go.Figure:
+    """Rows x days of ``pivot`` on the coverage scale, from 0 (red) to ``zmax`` (green); missing cells
+    stay blank (a row that did not exist yet). ``trace`` adds or overrides heatmap properties."""
+    return go.Figure(
+        go.Heatmap(
+            z=pivot.to_numpy(),
+            x=pivot.columns,
+            y=pivot.index,
+            zmin=0,
+            zmax=zmax,
+            colorscale=COVERAGE_SCALE,
+            hoverongaps=False,
+            ygap=1,
+            **trace,
+        )
+    )

@@ -12,7 +12,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from orginsight.sources.lake_import.inputs import (
     _READ_BYTES,
@@ -22,6 +22,7 @@ from orginsight.sources.lake_import.inputs import (
 )
 from orginsight.sources.lake_import.report import _json_type, _not_a, _shown_value
 from orginsight.sources.layout import is_account_id, is_plausible_event_time, is_region
+from orginsight.timerange import parse_iso
 
 _LONGEST_TIME_TEXT = 40
 
@@ -127,8 +128,7 @@ def _event_time(name: str, value: object, now: datetime | None) -> datetime:
     try:
         if len(value) > _LONGEST_TIME_TEXT:
             raise ValueError("too long")
-        t = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value)
-        t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+        t = parse_iso(value)
     except (ValueError, OverflowError) as e:
         raise ValueError(f"{name} {_shown_value(value)} is not an ISO 8601 time") from e
     if not is_plausible_event_time(t, now):

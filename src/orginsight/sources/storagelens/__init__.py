@@ -1,24 +1,18 @@
-"""S3 Storage Lens daily metrics exports: read, pivot, derive, query, and list configurations.
+"""S3 Storage Lens daily metrics exports: read, pivot, derive, query.
 
 One module per step, in the order data flows: ``manifests`` (the export's key layout, and which
 files each day's manifest says belong to it), ``read`` (the files into one long frame, pivoted
 wide), ``metrics`` (the derived data-protection metrics, per bucket and per account), ``ddl`` (the
 same data as an Athena table, and as a DuckDB view over a local lake so one SQL runs in both
-places), and ``configurations`` (the organization's Storage Lens configurations, from s3control).
+places). The organization's Storage Lens configurations, read live from s3control, are a collector
+(``orginsight.collectors.storagelens``).
 """
 
 from orginsight.errors import LakeError, ParameterError
-from orginsight.sources.storagelens.configurations import (
-    export_location,
-    get_storage_lens_configurations,
-    list_storage_lens_configurations,
-    transform_storage_lens_configurations,
-)
 from orginsight.sources.storagelens.ddl import (
     BUCKET_PROTECTION_SQL,
     athena_ddl,
     create_local_view,
-    query_local,
 )
 from orginsight.sources.storagelens.manifests import (
     CSV_SCHEMA,
@@ -73,17 +67,12 @@ __all__ = [
     "create_local_view",
     "decode_record_value",
     "export_day",
-    "export_location",
-    "get_storage_lens_configurations",
     "iter_export_days",
-    "list_storage_lens_configurations",
     "pivot_wide",
     "problems_frame",
-    "query_local",
     "read_bucket_protection",
     "read_export_day",
     "read_exports",
     "read_manifest",
     "read_report_file",
-    "transform_storage_lens_configurations",
 ]

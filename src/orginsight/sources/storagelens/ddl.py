@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlglot import exp
 
 from orginsight.errors import ParameterError
@@ -172,20 +171,3 @@ def _empty_export() -> exp.Select:
     columns = {**_EXPORT_TYPES, "dt": "VARCHAR"}
     nulls = [exp.cast(exp.null(), kind).as_(column) for column, kind in columns.items()]
     return exp.select(*nulls).where(exp.false())
-
-
-def query_local(root: str | Path, athena_sql: str, **params: Any) -> pd.DataFrame:
-    """Run Athena SQL over a local ``storage_lens`` table (transpiled to DuckDB by sqlglot)."""
-    from orginsight.engines import translate
-    from orginsight.engines.connection import locked_connection, readable_dirs
-    from orginsight.engines.frames import query_frame
-
-    tree = translate.bind(translate.parse(athena_sql), params)
-    con = locked_connection(
-        readable_dirs(Path(root))
-    )  # user SQL: reads only under root, no SET, no extension
-    try:
-        create_local_view(con, root)
-        return query_frame(con, translate.to_sql(tree, "duckdb"))
-    finally:
-        con.close()

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from orginsight.analytics.findings import normalize_findings
 from orginsight.analytics.graph.model import EDGE_COLUMNS
 from orginsight.lake import Lake
+from orginsight.sources.findings import normalize_findings
 from orginsight.sources.lake_import import import_files
 
 A, B, C = "111111111111", "222222222222", "333333333333"

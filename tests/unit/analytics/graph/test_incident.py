@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 from test_entity_graph import _assume, _event, _gd, _session, _t, _user
 
-from orginsight.analytics.findings import normalize_findings
 from orginsight.analytics.incident import (
     chain_focus,
     incident_window,
@@ -26,6 +25,7 @@ from orginsight.analytics.incident import (
     short_entity,
 )
 from orginsight.lake import Lake
+from orginsight.sources.findings import normalize_findings
 from orginsight.sources.lake_import import import_files
 
 A, B = "111111111111", "222222222222"

@@ -10,26 +10,23 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from orginsight.analytics.findings.records import _count, _first, _remote_ip, _score, _time
+from orginsight.sources.findings.records import _count, _first, _remote_ip, _score, _time, label_of
 
 GUARDDUTY_SEVERITY_RANGE = (0.0, 10.0)
 """GuardDuty's severity scale. AWS documents 1.0-8.9 in use (and 9.0-10.0 Critical since 2023);
 anything in 0-10 is kept, a value outside it is warned about and left empty."""
 
 
+GUARDDUTY_LABEL_SCORE = {"Informational": 0.0, "Low": 1.0, "Medium": 4.0, "High": 7.0, "Critical": 9.0}
+"""Lowest score of each GuardDuty label (Informational: below the documented range; only seen in
+hand-made samples)."""
+
+
 def guardduty_label(score: float | None) -> str | None:
     """GuardDuty's label for a 0-10 severity score (Critical since 2023)."""
     if score is None or (isinstance(score, float) and math.isnan(score)):
         return None
-    if score >= 9.0:
-        return "Critical"
-    if score >= 7.0:
-        return "High"
-    if score >= 4.0:
-        return "Medium"
-    if score >= 1.0:
-        return "Low"
-    return "Informational"  # below GuardDuty's documented range; only seen in hand-made samples
+    return label_of(score, GUARDDUTY_LABEL_SCORE)
 
 
 def _guardduty_resource(resource: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:

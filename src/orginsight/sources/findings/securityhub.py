@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from orginsight.analytics.findings.records import _count, _first, _remote_ip, _score, _time
+from orginsight.sources.findings.records import _count, _first, _remote_ip, _score, _time, label_of
 
 ASFF_NORMALIZED_RANGE = (0.0, 100.0)
 """ASFF ``Severity.Normalized`` (an integer 0-100, ASFF syntax)."""
@@ -27,15 +27,7 @@ def asff_label(severity: Mapping[str, Any] | None) -> str | None:
 
 def _normalized_label(n: float) -> str:
     """ASFF's label of a ``Severity.Normalized`` score (0-100)."""
-    if n >= 90:
-        return "Critical"
-    if n >= 70:
-        return "High"
-    if n >= 40:
-        return "Medium"
-    if n >= 1:
-        return "Low"
-    return "Informational"
+    return label_of(n, ASFF_LABEL_SCORE)
 
 
 ASFF_LABEL_SCORE = {"Informational": 0, "Low": 1, "Medium": 40, "High": 70, "Critical": 90}

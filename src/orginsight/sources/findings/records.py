@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, date
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from orginsight.errors import OrgInsightError
+from orginsight.timerange import parse_time
 
 PLAUSIBLE_YEARS = (1970, 2200)
 """Years a finding's time may name; others (year 1, year 9999) are warned about and left empty."""
@@ -97,6 +98,19 @@ def _score(value: Any, what: str, scale: tuple[float, float], notes: list[str]) 
     return number
 
 
+def label_of(score: float, lowest_scores: Mapping[str, float]) -> str:
+    """The label whose range holds ``score``, given each label's lowest score, lowest label first.
+
+    A score below every range (or NaN) gets the lowest label. Both products grade severity this way,
+    on their own scales.
+    """
+    found = next(iter(lowest_scores))
+    for label, lowest in lowest_scores.items():
+        if score >= lowest:
+            found = label
+    return found
+
+
 _ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 """ISO-8601 text starts with a date; ``now`` or ``today`` (which pandas would read as the clock) do not."""
 
@@ -112,12 +126,12 @@ def to_utc(value: Any) -> pd.Timestamp | None:
     if not isinstance(value, str | date):
         return None
     try:
-        ts = pd.Timestamp(value)
+        ts = pd.Timestamp(parse_time(value))
     except (ValueError, OverflowError):
         return None
     if ts is pd.NaT or not PLAUSIBLE_YEARS[0] <= ts.year <= PLAUSIBLE_YEARS[1]:
         return None
-    return ts.tz_localize(UTC) if ts.tzinfo is None else ts.tz_convert(UTC)
+    return ts
 
 
 def _time(value: Any, what: str, notes: list[str]) -> pd.Timestamp | None:

@@ -31,8 +31,9 @@ in an iterable of records), ``finding`` (position in a page of several), ``findi
 (``file:line`` and the like) and ``error`` (or ``warning``). One Python warning summarizes them.
 """
 
-from orginsight.analytics.findings.files import MAX_DECOMPRESSED_BYTES, gunzip_partial, split_json_records
-from orginsight.analytics.findings.frame import (
+from orginsight.sources.accounts import with_org
+from orginsight.sources.findings.files import MAX_DECOMPRESSED_BYTES, gunzip_partial, split_json_records
+from orginsight.sources.findings.frame import (
     FINDING_COLUMNS,
     READ_ERRORS,
     SEVERITY_LABELS,
@@ -46,12 +47,12 @@ from orginsight.analytics.findings.frame import (
     read_finding,
     read_findings_files,
 )
-from orginsight.analytics.findings.guardduty import (
+from orginsight.sources.findings.guardduty import (
     GUARDDUTY_SEVERITY_RANGE,
     extract_guardduty,
     guardduty_label,
 )
-from orginsight.analytics.findings.records import (
+from orginsight.sources.findings.records import (
     PLAUSIBLE_YEARS,
     FindingError,
     is_asff,
@@ -59,7 +60,7 @@ from orginsight.analytics.findings.records import (
     to_utc,
     unwrap,
 )
-from orginsight.analytics.findings.securityhub import (
+from orginsight.sources.findings.securityhub import (
     ASFF_LABEL_SCORE,
     ASFF_LABELS,
     ASFF_NORMALIZED_RANGE,
@@ -69,7 +70,6 @@ from orginsight.analytics.findings.securityhub import (
     extract_asff,
     product_from_arn,
 )
-from orginsight.analytics.org import with_org
 
 __all__ = [
     "ASFF_LABELS",

@@ -2,7 +2,7 @@
 
 A record that is not a finding, or a finding that cannot be read, is rejected and described in
 ``df.attrs["errors"]``; a value left empty is described in ``df.attrs["warnings"]`` (see the
-package docstring of ``orginsight.analytics.findings``).
+package docstring of ``orginsight.sources.findings``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from orginsight.analytics.findings.files import MAX_DECOMPRESSED_BYTES, gunzip_partial, split_json_records
-from orginsight.analytics.findings.guardduty import extract_guardduty
-from orginsight.analytics.findings.records import (
+from orginsight.sources.accounts import with_org
+from orginsight.sources.findings.files import MAX_DECOMPRESSED_BYTES, gunzip_partial, split_json_records
+from orginsight.sources.findings.guardduty import extract_guardduty
+from orginsight.sources.findings.records import (
     FindingError,
     _first,
     _json_kind,
@@ -28,8 +29,7 @@ from orginsight.analytics.findings.records import (
     pascal_keys,
     unwrap,
 )
-from orginsight.analytics.findings.securityhub import extract_asff
-from orginsight.analytics.org import with_org
+from orginsight.sources.findings.securityhub import extract_asff
 
 FINDING_COLUMNS = [
     "finding_id",
