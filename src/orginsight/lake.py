@@ -139,7 +139,7 @@ class Lake:
 
     def hunt(self, name: str, /, **params: Any) -> pd.DataFrame:
         """Run the hunt ``name`` of ``queries/`` with typed parameters (see ``orginsight.analytics.hunts``)."""
-        from orginsight.analytics import hunts
+        from orginsight.analytics import hunts  # loads pandas: lazily
 
         return hunts.run(self, name, params)
 
@@ -153,7 +153,7 @@ class Lake:
     ) -> Any:
         """Detective-style ``EntityGraph`` of ``scope`` (start, end), with what is new against the
         ``baseline_days`` before it (see ``orginsight.analytics.graph``)."""
-        from orginsight.analytics.graph.build import build_entity_graph
+        from orginsight.analytics.graph.build import build_entity_graph  # loads pandas: lazily
 
         return build_entity_graph(
             self,
@@ -173,7 +173,7 @@ class Lake:
         findings: pd.DataFrame | None = None,
     ) -> Any:
         """Everything an access key, principal ARN, IP or finding id did (see ``orginsight.analytics.triage``)."""
-        from orginsight.analytics.triage import triage
+        from orginsight.analytics.triage import triage  # loads pandas: lazily
 
         return triage(
             self, indicator, since=since, until=until, baseline_days=baseline_days, findings=findings
@@ -183,7 +183,7 @@ class Lake:
         """A collector's table (``org``/``guardduty``/``securityhub``): every snapshot of it in the lake
         (``orginsight collect --out``), or, in a demo lake without snapshots, its recorded API responses
         (see ``orginsight.collectors.run.read_collected``)."""
-        from orginsight.collectors.run import read_collected
+        from orginsight.collectors.run import read_collected  # loads pandas: lazily
 
         if self.root is None:
             raise LakeError(

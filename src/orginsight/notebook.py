@@ -25,7 +25,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orginsight.demo import generate_lake
 from orginsight.errors import LakeError, ParameterError
+from orginsight.lake import Lake
+from orginsight.outputs.charts.export import export_many
 from orginsight.timerange import parse_time, utc_now
 
 if TYPE_CHECKING:
@@ -88,7 +91,6 @@ def open_lake(
     On Athena, ``collected`` names the local folder of ``orginsight collect`` snapshots (findings,
     organization), which ``lake.collected(...)`` then reads.
     """
-    from orginsight.lake import Lake
 
     if athena_database:
         opened = Lake.athena(
@@ -108,7 +110,6 @@ def open_lake(
                 f"no lake at {path.resolve()}: set LAKE in the parameters cell to your lake's folder, "
                 "or ATHENA_DATABASE to read the organization trail on Athena"
             )
-        from orginsight.demo import generate_lake
 
         print(f"No lake at {path.resolve()}: building the demo organization there ({dict(demo_size)}).")
         summary = generate_lake(path, progress=progress, **dict(demo_size))
@@ -279,8 +280,6 @@ def export_charts(
 ) -> pd.DataFrame:
     """Write each named figure as ``<out>/<name>.<format>`` with one browser start; a table of the files."""
     import pandas as pd
-
-    from orginsight.outputs.charts.export import export_many
 
     items = figures.items() if isinstance(figures, Mapping) else figures
     out_dir = Path(out)

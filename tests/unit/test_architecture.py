@@ -121,3 +121,31 @@ def test_every_orginsight_import_of_the_benchmarks_and_notebooks_resolves() -> N
                 for alias in node.names:
                     if alias.name.startswith("orginsight"):
                         importlib.import_module(alias.name)
+
+
+def test_imports_of_the_package_inside_functions_say_why() -> None:
+    # Imports of the package's own modules go at the top, where a reader sees what a module depends on;
+    # the exceptions keep `import orginsight` and the command line light, and say so on the line.
+    import ast
+
+    unexplained = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text()
+        lines = text.splitlines()
+        tree = ast.parse(text)
+        typing_only = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for n in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Import | ast.ImportFrom)
+                and node.col_offset
+                and id(node) not in typing_only
+            ):
+                module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                if (module or "").startswith("orginsight") and "#" not in lines[node.end_lineno - 1]:
+                    unexplained.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not unexplained, f"function-level imports of orginsight without a reason: {unexplained}"

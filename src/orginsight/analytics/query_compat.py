@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orginsight.errors import OrgInsightError
+from orginsight.engines import translate
+from orginsight.errors import OrgInsightError, QueryError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,9 +119,6 @@ def statement_kind(sql: str) -> str:
     """
     import sqlglot
 
-    from orginsight.engines import translate
-    from orginsight.errors import QueryError
-
     try:
         trees = [t for t in sqlglot.parse(sql, read="athena") if t is not None]
     except sqlglot.errors.ParseError:
@@ -140,8 +138,6 @@ def statement_kind(sql: str) -> str:
 def adapt(sql: str, placeholders: Mapping[str, str] | None = None) -> str:
     """A published query mapped onto the ``cloudtrail`` table (see the module docstring)."""
     from sqlglot import exp
-
-    from orginsight.engines import translate
 
     values = placeholder_values(placeholders)
     tree = translate.parse(sql.strip().rstrip(";"))  # one read-only query, or a QueryError saying why

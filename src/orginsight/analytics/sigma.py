@@ -41,6 +41,8 @@ from sigma.conversion.state import ConversionState
 from sigma.types import SigmaCompareExpression, SigmaString, SpecialChars
 from sqlglot import exp
 
+from orginsight.analytics.hunts import parse_time
+from orginsight.engines import translate
 from orginsight.errors import OrgInsightError, QueryError
 
 if TYPE_CHECKING:
@@ -431,7 +433,6 @@ def query_tree(condition: exp.Expression) -> exp.Select:
 
 def query_sql(condition: exp.Expression) -> str:
     """The full Athena query for one rule condition (see :func:`query_tree`), checked to be one read-only SELECT."""
-    from orginsight.engines import translate
 
     sql = query_tree(condition).sql(**SQL_STYLE)
     translate.parse(sql)
@@ -484,7 +485,6 @@ def convert(paths: Iterable[str | os.PathLike[str]]) -> list[RuleQuery]:
 
 def bound_sql(query: RuleQuery, params: Mapping[str, Any]) -> str:
     """The rule's SQL with ``:start``/``:end`` bound, as it would run on Athena."""
-    from orginsight.engines import translate
 
     return translate.bind(translate.parse(query.sql or ""), params).sql(
         dialect=translate.DIALECT, pretty=True
@@ -501,8 +501,6 @@ def run(
     status, hits, or the reason it was not converted or failed to run) and each rule's hits."""
     import pandas as pd
     from tqdm.auto import tqdm
-
-    from orginsight.analytics.hunts import parse_time
 
     window = {"start": parse_time(start), "end": parse_time(end)}
     rows, hits = [], {}

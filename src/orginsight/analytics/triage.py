@@ -23,12 +23,15 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.analytics import incident
 from orginsight.analytics.graph import entities as E
 from orginsight.analytics.graph.build import EVENT_TIME, PRINCIPAL_SQL
+from orginsight.analytics.graph.edges import finding_entities
 from orginsight.analytics.graph.model import EntityGraph
 from orginsight.analytics.graph.novelty import of_subjects
-from orginsight.errors import ParameterError
+from orginsight.errors import OrgInsightError, ParameterError
 from orginsight.sources.accounts import account_names
+from orginsight.sources.findings import read_findings_files as read
 from orginsight.timerange import delivery_days, parse_time, utc_now
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -207,8 +210,6 @@ def triage(
 
     starts = [entity]
     if finding is not None:
-        from orginsight.analytics.graph.edges import finding_entities
-
         starts = [e for e in finding_entities(finding) if not e.startswith("account:")] or [entity]
     seeds: dict[str, set[str]] = {
         "entities": set(),
@@ -275,7 +276,6 @@ def focus(
     """What tells the incident apart, in place: the timeline gains ``new`` and ``in_window``, the
     summary ``what_is_new``, ``incident_window`` and ``newly_observed_judged``; returns the chain
     with ``time``, ``notable`` and ``why`` (see ``orginsight.analytics.incident``)."""
-    from orginsight.analytics import incident
 
     judged = incident.lineage_novelty(g, actors)
     countries = incident.country_of_ips(g)
@@ -327,7 +327,6 @@ def owner_of(entity: str, g: EntityGraph, finding: dict | None = None) -> dict[s
 
 def _account_names(lake: Any) -> dict[str, str]:
     """Account id -> name from the organization's recorded state, when the lake holds it."""
-    from orginsight.errors import OrgInsightError
 
     try:
         accounts = lake.collected("org", "accounts", latest=True)
@@ -436,6 +435,5 @@ def figures(t: Triage) -> dict[str, Any]:
 def read_findings_files(paths: list[str]) -> pd.DataFrame:
     """Findings from JSON / JSON-lines files (GuardDuty exports, EventBridge events, ASFF), normalized;
     a damaged line or file is reported in ``attrs["errors"]`` as ``file:line`` and the rest still read."""
-    from orginsight.sources.findings import read_findings_files as read
 
     return read(paths)

@@ -113,7 +113,7 @@ def add_triage_command(sub: Subparsers) -> None:
 
 def run_triage(args: argparse.Namespace) -> int:
     from orginsight.analytics.triage import read_findings_files  # loads pandas and networkx when it runs
-    from orginsight.outputs import triage_page
+    from orginsight.outputs import triage_page  # loads plotly: only when the command runs
 
     lake = open_lake(args)
     findings = read_findings_files(args.findings) if args.findings else None

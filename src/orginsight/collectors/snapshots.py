@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.collectors.recording import ApiRecording
 from orginsight.errors import LakeError
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -84,7 +85,6 @@ def read_manifests(root: str | Path, collector: str) -> list[dict[str, Any]]:
 def snapshot_recording(root: str | Path, collector: str) -> Any:
     """The API pages recorded with the newest snapshot of ``collector`` (an ``ApiRecording``),
     for code that reads recorded API state (e.g. coverage); finding pages are not kept."""
-    from orginsight.collectors.recording import ApiRecording
 
     folders = [f for f in snapshot_folders(root, collector) if (f / "api").is_dir()]
     if not folders:

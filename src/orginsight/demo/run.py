@@ -14,6 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from orginsight import Lake
+from orginsight.analytics import hunts
+from orginsight.demo.generate import ensure_lake, load_scenario, scenario_lines
+from orginsight.outputs import triage_page
+from orginsight.outputs.charts.export import find_browser, missing_browser_note
+from orginsight.outputs.report import STATIC_FORMATS, write_posture_report
+
 DEMO_DELIVERY_MINUTES = 60
 """The demo writes one CloudTrail file an hour per account and region, not CloudTrail's five minutes:
 the same events in 20k files instead of 110k, because the local engine pays about 0.15 ms a file
@@ -30,12 +37,6 @@ def run_demo(
     Static chart images need a Chromium; with none, every HTML page and chart is still written, the
     images are skipped and one line says how to get them, so the demo finishes on any machine.
     """
-    from orginsight import Lake
-    from orginsight.analytics import hunts
-    from orginsight.demo.generate import ensure_lake, load_scenario, scenario_lines
-    from orginsight.outputs import triage_page
-    from orginsight.outputs.charts.export import find_browser, missing_browser_note
-    from orginsight.outputs.report import STATIC_FORMATS, write_posture_report
 
     started = time.perf_counter()
     images = find_browser() is not None

@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.engines.local import LocalEngine
+from orginsight.engines.parquet_cache import status_line
 from orginsight.errors import LakeError
 
 
@@ -36,8 +38,6 @@ class LakeInfo:
             with pd.option_context("display.width", 160, "display.max_rows", 500):
                 lines.append(self.partitions.to_string(index=False))
         if self.cache is not None:
-            from orginsight.engines.parquet_cache import status_line
-
             lines.append(status_line(self.cache, self.root))
         if self.bad_files:
             lines.append(f"{len(self.bad_files)} unreadable file(s), left out of every query:")
@@ -47,7 +47,6 @@ class LakeInfo:
 
 def lake_info(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None) -> LakeInfo:
     """Check every CloudTrail file of the lake once (cached), count what it holds and what the Parquet cache covers."""
-    from orginsight.engines.local import LocalEngine
 
     root = Path(path)
     if not root.is_dir():

@@ -24,8 +24,17 @@ from typing import Any
 import pandas as pd
 
 from orginsight.analytics import posture
+from orginsight.collectors.guardduty import guardduty_frames
+from orginsight.collectors.recording import ApiRecording
+from orginsight.collectors.securityhub import securityhub_frames
+from orginsight.collectors.snapshots import read_snapshots, snapshot_folders
 from orginsight.errors import LakeError, OrgInsightError
+from orginsight.lake import Lake
+from orginsight.outputs.charts import posture as posture_charts
+from orginsight.outputs.charts import storagelens as lens_charts
+from orginsight.outputs.charts.export import export_many
 from orginsight.outputs.pages import Cell, Row, Table, plotly_fragment, plotly_library, render
+from orginsight.sources import storagelens
 from orginsight.sources.accounts import account_names
 from orginsight.sources.guardduty_export import read_guardduty_export
 
@@ -111,7 +120,6 @@ def lake_end(root: Path) -> pd.Timestamp:
     Only folder names are read (``dt=`` folders, and the lake's ``data_range``), never the
     files, so this stays cheap on a lake with millions of log files.
     """
-    from orginsight import Lake
 
     days = [pd.Timestamp(p.name[3:]) for p in root.glob("**/StorageLens/*/*/V_1/manifests/dt=*")]
     last_cloudtrail_day = Lake.local(root).data_range().last_day
@@ -156,7 +164,6 @@ def build_posture_review(
 
 
 def _organization(review: PostureReview) -> None:
-    from orginsight.collectors.recording import ApiRecording
 
     try:
         recording = ApiRecording.load(review.lake)
@@ -188,9 +195,6 @@ def gather_findings(review: PostureReview) -> pd.DataFrame:
     Sources: GuardDuty's S3 export, recorded GuardDuty and Security Hub ``get_findings``
     pages (live collection or the demo), and ``findings`` tables of collector snapshots.
     """
-    from orginsight.collectors.guardduty import guardduty_frames
-    from orginsight.collectors.securityhub import securityhub_frames
-    from orginsight.collectors.snapshots import read_snapshots, snapshot_folders
 
     accounts = _accounts(review)
     export = read_guardduty_export(review.lake, org=accounts)
@@ -211,7 +215,6 @@ def gather_findings(review: PostureReview) -> pd.DataFrame:
 
 
 def _findings(review: PostureReview) -> None:
-    from orginsight.outputs.charts import posture as charts
 
     findings = gather_findings(review)
     if findings.empty:
@@ -270,12 +273,12 @@ def _findings(review: PostureReview) -> None:
             f"{pd.Timestamp(n['day']):%Y-%m-%d}: {int(n['opened'])} findings opened "
             f"({n['delta']:+.0f} against the 7-day median)."
         )
-    review.figures.finding_trend = charts.finding_trend(trend, notable=notable)
-    review.figures.severity_area = charts.severity_area(trend)
-    review.figures.top_accounts = charts.top_bar(
+    review.figures.finding_trend = posture_charts.finding_trend(trend, notable=notable)
+    review.figures.severity_area = posture_charts.severity_area(trend)
+    review.figures.top_accounts = posture_charts.top_bar(
         top_accounts, "account", title="Accounts with the most findings"
     )
-    review.figures.top_types = charts.top_bar(top_types, "type", title="Most frequent finding types")
+    review.figures.top_types = posture_charts.top_bar(top_types, "type", title="Most frequent finding types")
     _controls(review, findings)
 
 
@@ -292,14 +295,11 @@ def _controls(review: PostureReview, findings: pd.DataFrame) -> None:
         return
     rates = posture.control_pass_rate(controls)
     review.frames["control_pass_rate"] = rates
-    from orginsight.outputs.charts import posture as charts
 
-    review.figures.control_pass_rate = charts.control_pass_rate(rates)
+    review.figures.control_pass_rate = posture_charts.control_pass_rate(rates)
 
 
 def _storage(review: PostureReview) -> None:
-    from orginsight.outputs.charts import storagelens as charts
-    from orginsight.sources import storagelens
 
     buckets = storagelens.read_bucket_protection(review.lake, since=f"{review.start:%Y-%m-%d}")
     for p in buckets.attrs.get("problems", [])[:10]:
@@ -341,9 +341,9 @@ def _storage(review: PostureReview) -> None:
             f"{pd.Timestamp(d['dt']):%Y-%m-%d}: bucket {d['bucket']} ({d['account']}, "
             f"{d['region']}): {d['detail']}."
         )
-    review.figures.s3_protection = charts.protection_coverage(coverage)
-    review.figures.bucket_encryption = charts.encryption_trend(buckets, drift)
-    review.figures.bucket_versioning = charts.versioning_timeline(buckets)
+    review.figures.s3_protection = lens_charts.protection_coverage(coverage)
+    review.figures.bucket_encryption = lens_charts.encryption_trend(buckets, drift)
+    review.figures.bucket_versioning = lens_charts.versioning_timeline(buckets)
 
 
 def last_day_of(frame: pd.DataFrame, column: str = "dt") -> pd.DataFrame:
@@ -352,8 +352,6 @@ def last_day_of(frame: pd.DataFrame, column: str = "dt") -> pd.DataFrame:
 
 
 def _cloudtrail(review: PostureReview) -> None:
-    from orginsight import Lake
-    from orginsight.outputs.charts import posture as charts
 
     if not (review.lake / "AWSLogs").is_dir():
         review.notes.append("cloudtrail: no AWSLogs/ folder in the lake")
@@ -390,11 +388,10 @@ def _cloudtrail(review: PostureReview) -> None:
                 f"CloudTrail: no events at all from {a['name']} ({a['account_id']}) in the organization trail "
                 "during the period."
             )
-    review.figures.cloudtrail_coverage = charts.cloudtrail_coverage_heatmap(daily, gaps, names=names)
+    review.figures.cloudtrail_coverage = posture_charts.cloudtrail_coverage_heatmap(daily, gaps, names=names)
 
 
 def _coverage(review: PostureReview) -> None:
-    from orginsight.outputs.charts import posture as charts
 
     recording = review.recording
     accounts = _accounts(review)
@@ -411,12 +408,11 @@ def _coverage(review: PostureReview) -> None:
             f"{g['service']} does not cover {g['account_name']} ({g['account_id']}): "
             f"{g['coverage']:.0%} of regions."
         )
-    review.figures.service_coverage = charts.coverage_heatmap(matrix)
+    review.figures.service_coverage = posture_charts.coverage_heatmap(matrix)
 
 
 def _membership_history(review: PostureReview) -> None:
     """GuardDuty membership across collector snapshots, when the lake holds more than one."""
-    from orginsight.collectors.snapshots import read_snapshots, snapshot_folders
 
     if len(snapshot_folders(review.lake, "guardduty")) < 2:
         return
@@ -552,7 +548,6 @@ def write_review(
     progress: bool = True,
 ) -> ReportFiles:
     """Write ``<out>/posture-report.html``, ``<out>/summary.json`` and ``<out>/charts/<chart>.<fmt>``."""
-    from orginsight.outputs.charts.export import export_many
 
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)

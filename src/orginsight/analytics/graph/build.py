@@ -28,8 +28,10 @@ from sqlglot import exp
 
 from orginsight.analytics.graph import entities as E
 from orginsight.analytics.graph.edges import edge_frames
+from orginsight.analytics.graph.geo import country_codes, preload
 from orginsight.analytics.graph.model import UNCAPPED_KINDS, EntityGraph
 from orginsight.analytics.graph.novelty import newly_observed
+from orginsight.collectors.guardduty import read_guardduty_export
 from orginsight.engines import translate
 from orginsight.engines.frames import query_frame, scratch_duckdb
 from orginsight.timerange import delivery_days, parse_time
@@ -257,7 +259,6 @@ def build_entity_graph(
 
 def _side_inputs(lake: Any, start: datetime, findings: pd.DataFrame | None) -> pd.DataFrame | None:
     """The findings to join (the lake's own unless given), with the country data loaded on the way."""
-    from orginsight.analytics.graph.geo import preload
 
     preload()
     return lake_findings(lake, active_since=start) if findings is None else findings
@@ -272,7 +273,6 @@ def lake_findings(lake: Any, active_since: datetime | None = None) -> pd.DataFra
     root = getattr(lake, "root", None)
     if root is None:
         return None
-    from orginsight.collectors.guardduty import read_guardduty_export
 
     since = (active_since - timedelta(days=1)).date() if active_since is not None else None
     found = read_guardduty_export(root, exported_since=since)
@@ -379,7 +379,6 @@ def countries(ips: pd.Series) -> pd.Series:
 
     Looked up once per distinct address with ``geoip2fast``, which ships its data (offline).
     """
-    from orginsight.analytics.graph.geo import country_codes
 
     uniq = ips.dropna().unique()
     table = country_codes(list(uniq))
@@ -404,7 +403,6 @@ def graph_from_shaped(
     lake: Any = None,
 ) -> EntityGraph:
     """The graph from an aggregate shaped in a scratch DuckDB (``build.shaped_aggregate``)."""
-    from orginsight.analytics.graph.build import shaped_parts
 
     findings = findings_in_scope(findings, scope)
     parts = shaped_parts(con)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from orginsight.analytics.graph import entities as E
+from orginsight.analytics.graph.geo import ip_details
 
 if TYPE_CHECKING:
     from orginsight.analytics.graph.model import EntityGraph
@@ -78,8 +79,6 @@ def profile(
 ) -> Profile:
     """The panels of ``entity`` over the graph's scope."""
     import plotly.express as px
-
-    from orginsight.analytics.graph.geo import ip_details
 
     rows = entity_rows(g, entity)
     volume = (

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from orginsight.analytics.hunts.library import Hunt, _parse_sql
 from orginsight.analytics.hunts.params import _ANCHORED, coerce, parse_time
+from orginsight.engines import translate
 from orginsight.errors import ParameterError
 from orginsight.timerange import utc_now
 
@@ -124,7 +125,6 @@ def prepare(hunt: Hunt, values: Mapping[str, Any]) -> exp.Expression:
 
 def athena_sql(hunt: Hunt, params: Mapping[str, Any] | None = None, now: datetime | None = None) -> str:
     """The SQL exactly as it would run on Athena: parameters bound as literals, partition predicates added."""
-    from orginsight.engines import translate
 
     values = resolve(hunt, params, now)
     tree = translate.bind(prepare(hunt, values), values)

@@ -21,6 +21,7 @@ from orginsight.analytics.hunts.params import (
     Parameter,
     coerce,
 )
+from orginsight.engines import translate
 from orginsight.errors import OrgInsightError, ParameterError, QueryError
 
 if TYPE_CHECKING:
@@ -212,7 +213,6 @@ def _check_default(p: Parameter, source: str) -> None:
 
 def parse(text: str, path: Path | None = None, tactic: str | None = None) -> Hunt:
     """A :class:`Hunt` from a hunt file's text; raises :class:`HuntError` naming the file and every problem."""
-    from orginsight.engines import translate
 
     source = str(path or "<string>")
     meta, sql = split_header(text, source)
@@ -259,7 +259,6 @@ def parse(text: str, path: Path | None = None, tactic: str | None = None) -> Hun
 def _parse_sql(sql: str, source: str) -> exp.Expression:
     """The hunt's SQL as a tree; SQL that does not parse, or is not one read-only query
     (``COPY ... TO``, ``ATTACH``, ``SET``...), is refused naming the hunt file."""
-    from orginsight.engines import translate
 
     try:
         return translate.parse(sql)
