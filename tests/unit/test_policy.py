@@ -55,7 +55,8 @@ DOCUMENTED_WRITES = {
     "s3:PutObject": "Athena writes the query results to the results bucket as the caller",
     "sts:AssumeRole": "member-account read-only role inside the organization, with --member-role only",
 }
-READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Search")
+READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Search", "Select")
+# Select: AWS Config's Select*ResourceConfig queries the recorded configuration, and changes nothing.
 
 ORG_ID_PLACEHOLDER = "o-xxxxxxxxxx"
 WORKGROUP_ARN = "arn:aws:athena:*:*:workgroup/WORKGROUP"

@@ -20,6 +20,13 @@ EVERYTHING = "all"
 """``--since all``: findings of any age; ``--region all``: every enabled region."""
 
 
+COLLECTOR_NAMES = (
+    "org", "guardduty", "securityhub", "config", "inspector", "accessanalyzer", "macie", "ssm", "trustedadvisor"
+)  # fmt: skip
+"""The collectors of ``orginsight.collectors.registry.SERVICES``, named here so ``--help`` loads no boto3
+(a test checks the two lists are the same)."""
+
+
 def since_text(text: str) -> str:
     """A ``--since`` value of ``collect``: a time (7d, 2024-06-01, ISO) or ``all``."""
     if text.strip().lower() == EVERYTHING:
@@ -51,7 +58,7 @@ def add_collect_command(sub: Subparsers) -> None:
         ],
         run=run_collect,
     )
-    p.add_argument("collector", choices=["org", "guardduty", "securityhub"])
+    p.add_argument("collector", choices=COLLECTOR_NAMES)
     OUT_DIR.add(p, help="lake folder to write the snapshot into (default: print only)")
     PROFILE.add(p, help="AWS profile (default: environment credentials)")
     add_region_argument(p, f"collect this region (default '{EVERYTHING}': every enabled region)")

@@ -43,6 +43,7 @@ ACCESS_DENIED_CODES = frozenset(
         "AuthorizationError",
         "AccessDeniedForDependencyException",
         "AWSOrganizationsNotInUseException",
+        "OrganizationAccessDeniedException",  # Config: the aggregator's organization access is not granted
     }
 )
 REGION_DISABLED_CODES = frozenset(
@@ -72,6 +73,8 @@ NOT_ENABLED_CODES = frozenset(
     {
         "InvalidAccessException",  # Security Hub: "Account ... is not subscribed to AWS Security Hub"
         "ResourceNotFoundException",
+        "SubscriptionRequiredException",  # Support / Trusted Advisor: no Business or Enterprise Support plan
+        "NoSuchConfigurationAggregatorException",  # Config: no aggregator in this region
     }
 )
 

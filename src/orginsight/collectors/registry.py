@@ -11,10 +11,16 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from orginsight.collectors import regions, session
+from orginsight.collectors.accessanalyzer import ACCESSANALYZER
+from orginsight.collectors.config import CONFIG
 from orginsight.collectors.guardduty import GUARDDUTY
+from orginsight.collectors.inspector import INSPECTOR
+from orginsight.collectors.macie import MACIE
 from orginsight.collectors.organizations import ORGANIZATIONS
 from orginsight.collectors.securityhub import SECURITYHUB
 from orginsight.collectors.service import Coverage, Operation, Service
+from orginsight.collectors.ssm import SSM
+from orginsight.collectors.trustedadvisor import TRUSTEDADVISOR
 
 
 def _by_name(*services: Service) -> Mapping[str, Service]:
@@ -26,7 +32,9 @@ def _by_name(*services: Service) -> Mapping[str, Service]:
     return MappingProxyType(found)
 
 
-SERVICES: Mapping[str, Service] = _by_name(ORGANIZATIONS, GUARDDUTY, SECURITYHUB)
+SERVICES: Mapping[str, Service] = _by_name(
+    ORGANIZATIONS, GUARDDUTY, SECURITYHUB, CONFIG, INSPECTOR, ACCESSANALYZER, MACIE, SSM, TRUSTEDADVISOR
+)
 """Collector name -> its service, in the order ``orginsight collect`` lists them (Organizations first:
 the other services name accounts from its snapshot)."""
 

@@ -165,6 +165,51 @@ SIGMA_RULES = (
 """The SigmaHQ rules whose hits on the real records the tests compare with the records themselves."""
 
 
+UNCHANGED_FILES = (
+    "accessanalyzer/awscli-examples/LICENSE",
+    "accessanalyzer/awscli-examples/accessanalyzer_get-finding-v2.1.json",
+    "accessanalyzer/awscli-examples/accessanalyzer_list-analyzers.1.json",
+    "accessanalyzer/awscli-examples/accessanalyzer_list-findings-v2.1.json",
+    "accessanalyzer/custodian-listfindings/LICENSE",
+    "accessanalyzer/custodian-listfindings/test_access_analyzer_finding__access-analyzer.ListFindings_1.json",
+    "accessanalyzer/custodian-listfindings/test_access_analyzer_finding_org_analyzer__access-analyzer.ListAnalyzers_1.json",
+    "accessanalyzer/custodian-listfindings/test_sqs_analyzer_finding__access-analyzer.ListFindings_1.json",
+    "config/custodian/LICENSE",
+    "config/custodian/test_config_compliance__config.GetComplianceDetailsByConfigRule_1.json",
+    "config/custodian/test_config_compliance_iam_role__config.GetComplianceDetailsByConfigRule_1.json",
+    "config/custodian/test_config_inconsistent_hub_rule__config.GetComplianceDetailsByConfigRule_1.json",
+    "config/custodian/test_rest_stage_config_id__config.GetComplianceDetailsByConfigRule_1.json",
+    "inspector2/awscli-examples/LICENSE",
+    "inspector2/awscli-examples/inspector2_list-coverage.1.json",
+    "inspector2/awscli-examples/inspector2_list-coverage.2.json",
+    "inspector2/custodian-listfindings/LICENSE",
+    "inspector2/custodian-listfindings/test_inspector2_finding_query_filter__inspector2.ListFindings_1.json",
+    "macie/awscli-examples/LICENSE",
+    "macie/awscli-examples/macie2_describe-buckets.1.json",
+    "macie/custodian-session/LICENSE",
+    "macie/custodian-session/test_account_check_macie__macie2.GetAdministratorAccount_1.json",
+    "macie/custodian-session/test_account_check_macie__macie2.GetMacieSession_1.json",
+    "macie/custodian-session/test_account_check_macie_disabled__macie2.GetAdministratorAccount_1.json",
+    "ssm/awscli-examples/LICENSE",
+    "ssm/awscli-examples/ssm_describe-instance-patch-states.1.json",
+    "ssm/custodian/LICENSE",
+    "ssm/custodian/test_ec2_ssm_compliance_filter__ssm.ListResourceComplianceSummaries_1.json",
+    "ssm/custodian/test_ec2_ssm_filter__ssm.DescribeInstanceInformation_1.json",
+    "trustedadvisor/awscli-examples/LICENSE",
+    "trustedadvisor/awscli-examples/support_describe-trusted-advisor-check-result.1.json",
+    "trustedadvisor/awscli-examples/support_describe-trusted-advisor-checks.1.json",
+    "trustedadvisor/awscli-examples/trustedadvisor_list-organization-recommendation-accounts.1.json",
+    "trustedadvisor/awscli-examples/trustedadvisor_list-organization-recommendations.1.json",
+    "trustedadvisor/awscli-examples/trustedadvisor_list-organization-recommendations.2.json",
+    "trustedadvisor/awscli-examples/trustedadvisor_list-recommendation-resources.1.json",
+    "trustedadvisor/custodian-support/LICENSE",
+    "trustedadvisor/custodian-support/test_account_service_limit__support.DescribeTrustedAdvisorCheckResult_1.json",
+    "trustedadvisor/custodian-support/test_account_service_limit__support.DescribeTrustedAdvisorChecks_1.json",
+    "trustedadvisor/custodian-support/test_ebs_fault_tolerant__support.DescribeTrustedAdvisorCheckResult_1.json",
+)
+"""Responses of the organization-security services (issue 17), copied unchanged with their LICENSE files."""
+
+
 def write_gzip(path: Path, data: bytes) -> None:
     """gzip with no name and no timestamp in the header, so the same content gives the same bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -318,6 +363,9 @@ def main(argv: list[str] | None = None) -> None:
     trim_guardduty(shared, out)
     trim_securityhub(shared, out)
     trim_sigma(shared, out)
+    for name in UNCHANGED_FILES:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared / name, out / name)
 
 
 if __name__ == "__main__":

@@ -42,10 +42,20 @@ def recorded_operations(recording: ApiRecording) -> dict[str, set[str]]:
 
 
 def test_collect_offers_every_registered_service() -> None:
-    assert COLLECTORS == tuple(SERVICES) == ("org", "guardduty", "securityhub")
+    assert tuple(SERVICES) == COLLECTORS
+    assert {
+        "org",
+        "guardduty",
+        "securityhub",
+        "config",
+        "inspector",
+        "accessanalyzer",
+        "macie",
+        "ssm",
+    } <= set(SERVICES)
     assert all(service_of(name) is s and s.name == name for name, s in SERVICES.items())
-    with pytest.raises(CollectionError, match="choose one of org, guardduty, securityhub"):
-        service_of("macie")
+    with pytest.raises(CollectionError, match="choose one of org, guardduty, securityhub, config"):
+        service_of("detective")
 
 
 @pytest.mark.parametrize("name", list(SERVICES))
@@ -97,3 +107,19 @@ def test_a_coverage_transform_reads_the_demo_recording() -> None:
         status, features = row.transform(recording)
         assert any(status.values()) and not all(status.values()), row.label  # the demo disables one account
         assert features and all(set(per) <= set(status) for per in features.values()), row.label
+
+
+def test_the_command_line_offers_every_registered_service() -> None:
+    from orginsight.cli.collect import COLLECTOR_NAMES
+
+    assert tuple(SERVICES) == COLLECTOR_NAMES
+
+
+def test_the_readme_names_each_service_and_its_tables() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    for name, service in SERVICES.items():
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"README has no row for the {name} collector"
+        assert row.rsplit("|", 2)[1].strip() == ", ".join(service.table_names), row

@@ -1,0 +1,524 @@
+"""AWS Trusted Advisor for the organization: org recommendations, Support API checks, the org-view report.
+
+Three ways in, from the management account or Trusted Advisor's delegated administrator:
+
+- The Trusted Advisor API (``trustedadvisor``, endpoint us-east-1 only, 2024): ``list_organization_
+  recommendations`` (one call per status, filtered on the pillar), then per recommendation
+  ``list_organization_recommendation_accounts`` and ``list_organization_recommendation_resources``.
+  Every recommendation costs two more paginated calls, so by default only the ``security`` pillar
+  in ``error`` or ``warning`` is read (:data:`DEFAULT_PILLAR`, :data:`DEFAULT_STATUSES`).
+- The Support API (``support``, us-east-1 only for Trusted Advisor, API Reference 2024), per account:
+  ``describe_trusted_advisor_checks(language="en")`` and ``describe_trusted_advisor_check_result``
+  for each check in the ``security`` category. Used where the Trusted Advisor API is not available:
+  when listing organization recommendations is denied or needs a subscription (recorded as an
+  outcome), and for the accounts named in ``support_accounts``. An account without Business,
+  Enterprise On-Ramp or Enterprise Support answers ``SubscriptionRequiredException``: an outcome
+  (``Status.NOT_ENABLED``), never an exception that stops the run.
+- The organizational view report that Trusted Advisor exports (JSON or CSV):
+  :func:`read_organizational_view_summary` and :func:`read_organizational_view_check`, pure
+  functions over its parsed content (no public real export exists; see their docstrings).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Status, Target, fan_out
+from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.collectors.service import RunOptions, Service, Table
+from orginsight.sources.findings import to_utc
+
+SERVICE = "trustedadvisor"
+SUPPORT = "support"
+HOME = "us-east-1"
+"""Both APIs answer Trusted Advisor calls only in us-east-1 (Support API Reference, TrustedAdvisor
+API Reference, 2024): every call is made and recorded there."""
+
+DEFAULT_PILLAR: str | None = "security"
+"""ListOrganizationRecommendations ``pillar`` filter (None: every pillar)."""
+DEFAULT_STATUSES: tuple[str, ...] = ("error", "warning")
+"""ListOrganizationRecommendations ``status`` values read (the API takes one status a call)."""
+SUPPORT_CATEGORY = "security"
+"""DescribeTrustedAdvisorChecks ``category`` whose results the Support API path fetches."""
+LANGUAGE = "en"
+
+FALLBACK_CODES = frozenset({"SubscriptionRequiredException"})
+"""Error codes that mean "not available here" rather than "broken" (besides access denied)."""
+
+RECOMMENDATION_COLUMNS = [
+    "recommendation_id",
+    "arn",
+    "name",
+    "check_id",
+    "pillars",
+    "status",
+    "lifecycle_stage",
+    "type",
+    "source",
+    "aws_services",
+    "error_count",
+    "warning_count",
+    "ok_count",
+    "created_at",
+    "last_updated_at",
+]
+RECOMMENDATION_ACCOUNT_COLUMNS = [
+    "recommendation_id",
+    "recommendation_arn",
+    "account_id",
+    "account_recommendation_arn",
+    "lifecycle_stage",
+    "update_reason",
+    "update_reason_code",
+    "last_updated_at",
+]
+RESOURCE_COLUMNS = [
+    "recommendation_id",
+    "recommendation_arn",
+    "account_id",
+    "region",
+    "aws_resource_id",
+    "resource_arn",
+    "arn",
+    "status",
+    "exclusion_status",
+    "metadata",
+    "last_updated_at",
+]
+CHECK_COLUMNS = [
+    "account_id",
+    "check_id",
+    "name",
+    "category",
+    "status",
+    "timestamp",
+    "resources_processed",
+    "resources_flagged",
+    "resources_ignored",
+    "resources_suppressed",
+]
+CHECK_RESOURCE_COLUMNS = [
+    "account_id",
+    "check_id",
+    "region",
+    "resource_id",
+    "status",
+    "is_suppressed",
+    "metadata",
+]
+ORG_VIEW_SUMMARY_COLUMNS = ["account_id", "category", "status", "count"]
+ORG_VIEW_CHECK_COLUMNS = ["check_name", "account_id", "region", "status", "resource_id", "metadata"]
+
+
+def _id_of(arn: str | None) -> str | None:
+    """The last path element of a Trusted Advisor ARN (a recommendation's id, a check's id)."""
+    return arn.rsplit("/", 1)[-1] if arn else None
+
+
+def _arn_in(values: Iterable[Any]) -> str | None:
+    """The first AWS ARN among a flagged resource's metadata values (e.g. the RDS instance's ARN)."""
+    return next((v for v in values if isinstance(v, str) and v.startswith("arn:")), None)
+
+
+# ----------------------------------------------------------------------------- get (API pages)
+
+
+def get_organization_recommendations(
+    connection: Any,
+    recording: ApiRecording,
+    log: OutcomeLog,
+    pillar: str | None = DEFAULT_PILLAR,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    workers: int = DEFAULT_WORKERS,
+    progress: bool = True,
+) -> bool:
+    """Record the organization's recommendations, and the accounts and resources of each.
+
+    Returns False when the Trusted Advisor API is not available to this caller (access denied or
+    subscription required, recorded as the outcome), so the caller reads the Support API instead.
+    """
+    client = connection.client(SERVICE, HOME)
+    recommendations: list[str] = []
+    for status in statuses:
+        params: dict[str, Any] = {"status": status}
+        if pillar is not None:
+            params["pillar"] = pillar
+        try:
+            pages = paginate(client, "list_organization_recommendations", recording, SERVICE, HOME, **params)
+        except (ClientError, BotoCoreError) as e:
+            outcome = log.failed(None, HOME, "list_organization_recommendations", e)
+            if outcome.status is Status.ACCESS_DENIED or outcome.error_code in FALLBACK_CODES:
+                return False  # not the management account or delegated admin, or no subscription
+            continue  # e.g. still throttled: the other statuses may still be read
+        recommendations += [
+            r["arn"] for page in pages for r in page.get("organizationRecommendationSummaries", [])
+        ]
+
+    def one(target: Target) -> int:
+        arn = target.detail or ""
+        got = 0
+        for operation, key in (
+            ("list_organization_recommendation_accounts", "accountRecommendationLifecycleSummaries"),
+            ("list_organization_recommendation_resources", "organizationRecommendationResourceSummaries"),
+        ):
+            pages = log.call(
+                None,
+                HOME,
+                operation,
+                lambda operation=operation: paginate(
+                    client, operation, recording, SERVICE, HOME, organizationRecommendationIdentifier=arn
+                ),
+            )
+            got += sum(len(p.get(key, [])) for p in pages or [])
+        return got
+
+    targets = [Target(None, HOME, arn) for arn in dict.fromkeys(recommendations)]
+    done = fan_out(one, targets, log, "trustedadvisor recommendations", workers=workers, progress=progress)
+    log.ok(None, HOME, "trustedadvisor", items=sum(n for _t, n in done))
+    return True
+
+
+def get_account_checks(
+    connection: Any,
+    target: Target,
+    recording: ApiRecording,
+    log: OutcomeLog,
+    category: str = SUPPORT_CATEGORY,
+) -> int:
+    """One account's Trusted Advisor checks in ``category`` through the Support API; flagged resources."""
+    account = target.account
+    client = connection.client("support", HOME, account)
+
+    def one(operation: str, **params: Any) -> dict[str, Any] | None:
+        try:
+            response = getattr(client, operation)(**params)
+        except (ClientError, BotoCoreError) as e:
+            code = e.response.get("Error", {}).get("Code") if isinstance(e, ClientError) else None
+            if code in FALLBACK_CODES:  # Basic or Developer support: the Support API is not there
+                e = NotEnabled(code, f"the Support API needs Business or Enterprise Support: {e}")
+            log.failed(account, HOME, operation, e)
+            return None
+        return recording.add(SUPPORT, HOME, operation, params, response, account)
+
+    listed = one("describe_trusted_advisor_checks", language=LANGUAGE)
+    if listed is None:
+        return 0
+    flagged = 0
+    for check in listed.get("checks", []):
+        if check.get("category") != category:
+            continue
+        result = one("describe_trusted_advisor_check_result", checkId=check["id"], language=LANGUAGE)
+        flagged += len((result or {}).get("result", {}).get("flaggedResources", []))
+    log.ok(account, HOME, "support", items=flagged)
+    return flagged
+
+
+def get_trustedadvisor(
+    connection: Any,
+    recording: ApiRecording,
+    log: OutcomeLog,
+    support_accounts: Sequence[str | None] = (None,),
+    pillar: str | None = DEFAULT_PILLAR,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    force_support: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    progress: bool = True,
+) -> ApiRecording:
+    """Organization recommendations; the Support API's security checks in ``support_accounts`` when
+    the Trusted Advisor API is unavailable (or ``force_support``). ``None`` is the caller's account."""
+    available = get_organization_recommendations(
+        connection, recording, log, pillar, statuses, workers, progress
+    )
+    if force_support or not available:
+        fan_out(
+            lambda t: get_account_checks(connection, t, recording, log),
+            [Target(a, HOME) for a in support_accounts],
+            log,
+            "support accounts",
+            workers=workers,
+            progress=progress,
+        )
+    return recording
+
+
+# ----------------------------------------------------------------------------- transform (pure)
+
+
+def transform_recommendations(responses: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per organization recommendation from ListOrganizationRecommendations pages."""
+    rows = []
+    for page in responses:
+        for r in page.get("organizationRecommendationSummaries", []):
+            counts = r["resourcesAggregates"]
+            rows.append(
+                {
+                    "recommendation_id": r["id"],
+                    "arn": r["arn"],
+                    "name": r["name"],
+                    "check_id": _id_of(r.get("checkArn")),
+                    "pillars": ",".join(r["pillars"]),
+                    "status": r["status"],
+                    "lifecycle_stage": r.get("lifecycleStage"),
+                    "type": r["type"],
+                    "source": r["source"],
+                    "aws_services": ",".join(r["awsServices"]) if r.get("awsServices") else None,
+                    "error_count": int(counts["errorCount"]),
+                    "warning_count": int(counts["warningCount"]),
+                    "ok_count": int(counts["okCount"]),
+                    "created_at": to_utc(r.get("createdAt")),
+                    "last_updated_at": to_utc(r.get("lastUpdatedAt")),
+                }
+            )
+    return rows
+
+
+def transform_recommendation_accounts(calls: Iterable[Call]) -> list[dict[str, Any]]:
+    """Each account's lifecycle of each recommendation, from ListOrganizationRecommendationAccounts calls."""
+    rows = []
+    for call in calls:
+        arn = call["params"]["organizationRecommendationIdentifier"]
+        for a in call["response"].get("accountRecommendationLifecycleSummaries", []):
+            rows.append(
+                {
+                    "recommendation_id": _id_of(arn),
+                    "recommendation_arn": arn,
+                    "account_id": a.get("accountId"),
+                    "account_recommendation_arn": a.get("accountRecommendationArn"),
+                    "lifecycle_stage": a.get("lifecycleStage"),
+                    "update_reason": a.get("updateReason"),
+                    "update_reason_code": a.get("updateReasonCode"),
+                    "last_updated_at": to_utc(a.get("lastUpdatedAt")),
+                }
+            )
+    return rows
+
+
+def transform_resources(calls: Iterable[Call]) -> list[dict[str, Any]]:
+    """Affected resources of each recommendation, from ListOrganizationRecommendationResources calls.
+
+    ``metadata`` is the check's columns as JSON (``{"0": ..., "1": ...}``, AWS's numbering);
+    ``resource_arn`` is the first AWS ARN among them, when the check reports one.
+    """
+    rows = []
+    for call in calls:
+        arn = call["params"]["organizationRecommendationIdentifier"]
+        for r in call["response"].get("organizationRecommendationResourceSummaries", []):
+            metadata = r["metadata"]
+            rows.append(
+                {
+                    "recommendation_id": _id_of(arn),
+                    "recommendation_arn": arn,
+                    "account_id": r.get("accountId"),
+                    "region": r["regionCode"],
+                    "aws_resource_id": r["awsResourceId"],
+                    "resource_arn": _arn_in(metadata.values()),
+                    "arn": r["arn"],
+                    "status": r["status"],
+                    "exclusion_status": r.get("exclusionStatus"),
+                    "metadata": json.dumps(metadata, sort_keys=True),
+                    "last_updated_at": to_utc(r["lastUpdatedAt"]),
+                }
+            )
+    return rows
+
+
+def transform_checks(check_calls: Iterable[Call], result_calls: Iterable[Call]) -> list[dict[str, Any]]:
+    """One row per (account, check result), named from that account's DescribeTrustedAdvisorChecks."""
+    names: dict[tuple[str | None, str], dict[str, Any]] = {}
+    for call in check_calls:
+        for c in call["response"].get("checks", []):
+            names[(call.get("account"), c["id"])] = c
+    rows = []
+    for call in result_calls:
+        result = call["response"]["result"]
+        account = call.get("account")
+        check = names.get((account, result["checkId"]), {})
+        summary = result.get("resourcesSummary") or {}
+        rows.append(
+            {
+                "account_id": account,
+                "check_id": result["checkId"],
+                "name": check.get("name"),
+                "category": check.get("category"),
+                "status": result["status"],
+                "timestamp": to_utc(result.get("timestamp")),
+                "resources_processed": summary.get("resourcesProcessed"),
+                "resources_flagged": summary.get("resourcesFlagged"),
+                "resources_ignored": summary.get("resourcesIgnored"),
+                "resources_suppressed": summary.get("resourcesSuppressed"),
+            }
+        )
+    return rows
+
+
+def transform_check_resources(
+    check_calls: Iterable[Call], result_calls: Iterable[Call]
+) -> list[dict[str, Any]]:
+    """Flagged resources of each check result; ``metadata`` as JSON keyed by the check's column names."""
+    columns: dict[tuple[str | None, str], list[str]] = {}
+    for call in check_calls:
+        for c in call["response"].get("checks", []):
+            columns[(call.get("account"), c["id"])] = list(c.get("metadata") or [])
+    rows = []
+    for call in result_calls:
+        result = call["response"]["result"]
+        account = call.get("account")
+        names = columns.get((account, result["checkId"]), [])
+        for f in result.get("flaggedResources", []):
+            values = f.get("metadata") or []
+            keys = [names[i] if i < len(names) else str(i) for i in range(len(values))]
+            rows.append(
+                {
+                    "account_id": account,
+                    "check_id": result["checkId"],
+                    "region": f.get("region"),
+                    "resource_id": f["resourceId"],
+                    "status": f["status"],
+                    "is_suppressed": f.get("isSuppressed"),
+                    "metadata": json.dumps(dict(zip(keys, values, strict=True))),
+                }
+            )
+    return rows
+
+
+def trustedadvisor_frames(
+    recording: ApiRecording, org: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every Trusted Advisor table from recorded pages (``org`` is unused: rows carry account ids)."""
+    check_calls = recording.calls(SUPPORT, HOME, "describe_trusted_advisor_checks")
+    result_calls = recording.calls(SUPPORT, HOME, "describe_trusted_advisor_check_result")
+    recommendations = pd.DataFrame(
+        transform_recommendations(recording.responses(SERVICE, HOME, "list_organization_recommendations")),
+        columns=RECOMMENDATION_COLUMNS,
+    )
+    return {
+        # A recommendation listed under two statuses' calls (it changed in between) is kept once.
+        "recommendations": recommendations.drop_duplicates("arn", keep="last").reset_index(drop=True),
+        "recommendation_accounts": pd.DataFrame(
+            transform_recommendation_accounts(
+                recording.calls(SERVICE, HOME, "list_organization_recommendation_accounts")
+            ),
+            columns=RECOMMENDATION_ACCOUNT_COLUMNS,
+        ),
+        "resources": pd.DataFrame(
+            transform_resources(recording.calls(SERVICE, HOME, "list_organization_recommendation_resources")),
+            columns=RESOURCE_COLUMNS,
+        ),
+        "checks": pd.DataFrame(transform_checks(check_calls, result_calls), columns=CHECK_COLUMNS),
+        "check_resources": pd.DataFrame(
+            transform_check_resources(check_calls, result_calls), columns=CHECK_RESOURCE_COLUMNS
+        ),
+    }
+
+
+# ----------------------------------------------------------------------------- the organizational view report
+
+
+def read_organizational_view_summary(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """Check counts per account, category and status from an org-view report's ``summary.json``.
+
+    Format (AWS Support User Guide, "Organizational view for AWS Trusted Advisor", downloading a
+    report; read 2024-2025): the report is a .zip holding ``summary.json``, ``schema.json`` and one
+    file per check (JSON or CSV, as chosen). ``summary.json`` has ``numAccounts``,
+    ``filtersApplied`` and, per account, ``accountStatusMap: {account: {category: {"statusMap":
+    {STATUS: {"name": colour, "count": n}}, "name": label}}}`` (``categoryStatusMap`` is the same
+    without the account level). No real export is public (2025): the tests use one built from
+    this documented shape, so this reader tolerates missing keys rather than trusting them.
+    """
+    rows = []
+    for account, categories in (summary.get("accountStatusMap") or {}).items():
+        for category, entry in (categories or {}).items():
+            for status, counted in ((entry or {}).get("statusMap") or {}).items():
+                rows.append(
+                    {
+                        "account_id": str(account),
+                        "category": category,
+                        "status": str(status).lower(),
+                        "count": int((counted or {}).get("count") or 0),
+                    }
+                )
+    return pd.DataFrame(rows, columns=ORG_VIEW_SUMMARY_COLUMNS)
+
+
+_ORG_VIEW_KEYS = {
+    "account_id": ("accountId", "Account ID", "AccountId"),
+    "region": ("region", "Region"),
+    "status": ("status", "Status"),
+    "resource_id": ("resourceId", "Resource ID", "ResourceId"),
+}
+
+
+def read_organizational_view_check(check_name: str, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Affected resources of one check file of an org-view report: JSON records, or ``csv.DictReader`` rows.
+
+    Each record is one resource of one account, with the account id, region, status and the
+    check's own columns (those of DescribeTrustedAdvisorChecks' ``metadata``). The known fields
+    are read under their JSON (camelCase) or CSV (title) names; every other column is kept in
+    ``metadata`` as JSON. Built from the documented shape, as no real export is public (2025).
+    """
+    rows = []
+    for record in records:
+        row: dict[str, Any] = {"check_name": check_name}
+        used: set[str] = set()
+        for column, keys in _ORG_VIEW_KEYS.items():
+            key = next((k for k in keys if record.get(k) not in (None, "")), None)
+            row[column] = None if key is None else str(record[key])
+            used.add(key or "")
+        if row["status"] is not None:
+            row["status"] = row["status"].lower()
+        extra = {k: v for k, v in record.items() if k not in used}
+        row["metadata"] = json.dumps(extra, sort_keys=True, default=str)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=ORG_VIEW_CHECK_COLUMNS)
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, options: RunOptions) -> list[str]:
+    """``orginsight collect trustedadvisor``: security recommendations in error or warning, from us-east-1.
+
+    With a member role and an accounts snapshot, the Support API fallback reads every ACTIVE
+    account; otherwise only the caller's own account.
+    """
+    accounts: list[str | None] = [None]
+    if options.member_role and options.org is not None and len(options.org):
+        org = options.org
+        active = org[org["status"].astype(str).str.upper() == "ACTIVE"] if "status" in org else org
+        accounts = [str(a) for a in active["account_id"]]
+    get_trustedadvisor(
+        connection, recording, log, accounts, workers=options.workers, progress=options.progress
+    )
+    return [HOME]
+
+
+CALLS = (
+    (SERVICE, "list_organization_recommendations"),
+    (SERVICE, "list_organization_recommendation_accounts"),
+    (SERVICE, "list_organization_recommendation_resources"),
+    (SUPPORT, "describe_trusted_advisor_checks"),
+    (SUPPORT, "describe_trusted_advisor_check_result"),
+)
+"""Every boto3 call the module makes (the org-view readers read files, not APIs)."""
+
+TRUSTEDADVISOR = Service(
+    name="trustedadvisor",
+    api=SERVICE,
+    operations=frozenset(CALLS),
+    tables=(
+        Table("recommendations", transform_recommendations),
+        Table("recommendation_accounts", transform_recommendation_accounts),
+        Table("resources", transform_resources),
+        Table("checks", transform_checks),
+        Table("check_resources", transform_check_resources),
+    ),
+    frames=trustedadvisor_frames,
+    get=get_for_run,
+    demo_records=frozenset(),
+)
+"""Trusted Advisor in the registry (``orginsight.collectors.registry.SERVICES["trustedadvisor"]``)."""
