@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.collectors.calls import RecordedCalls
 from orginsight.collectors.fanout import (
     DEFAULT_WORKERS,
     NotEnabled,
@@ -40,7 +41,7 @@ from orginsight.collectors.fanout import (
     Target,
     fan_out,
 )
-from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.collectors.recording import ApiRecording, Call
 from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import RunOptions, Service, Table
 from orginsight.sources.findings import to_utc
@@ -121,17 +122,9 @@ def get_region(
 ) -> int:
     """Record one account and region's analyzers, archive rules and findings; returns the findings listed."""
     region, account = target.region, target.account
-    client = connection.client(SERVICE, region, account)
+    api = RecordedCalls(connection.client(SERVICE, region, account), recording, log, SERVICE, region, account)
 
-    def pages(operation: str, **params: Any) -> list[dict[str, Any]] | None:
-        return log.call(
-            account,
-            region,
-            operation,
-            lambda: paginate(client, operation, recording, SERVICE, region, account, **params),
-        )
-
-    listed = pages("list_analyzers")
+    listed = api.pages("list_analyzers")
     if listed is None:
         return 0
     analyzers = [a for page in listed for a in page.get("analyzers", [])]
@@ -151,21 +144,22 @@ def get_region(
         if analyzer["status"] != "ACTIVE":  # CREATING, DISABLED or FAILED: no findings to list
             continue
         arn = analyzer["arn"]
-        pages("list_archive_rules", analyzerName=analyzer["name"])
+        api.pages("list_archive_rules", analyzerName=analyzer["name"])
         if analyzer["type"] in EXTERNAL_ACCESS_TYPES:
             found += sum(
-                len(p.get("findings", [])) for p in pages("list_findings", analyzerArn=arn, **filters) or []
+                len(p.get("findings", []))
+                for p in api.pages("list_findings", analyzerArn=arn, **filters) or []
             )
             continue
         summaries = [
             f
-            for p in pages("list_findings_v2", analyzerArn=arn, **filters) or []
+            for p in api.pages("list_findings_v2", analyzerArn=arn, **filters) or []
             for f in p.get("findings", [])
         ]
         found += len(summaries)
         active = [f["id"] for f in summaries if f["status"] == "ACTIVE"]
         for finding_id in active[:details_limit]:
-            pages("get_finding_v2", analyzerArn=arn, id=finding_id)
+            api.pages("get_finding_v2", analyzerArn=arn, id=finding_id)
         if len(active) > details_limit:
             log.add(
                 Outcome(

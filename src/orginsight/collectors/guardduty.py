@@ -26,8 +26,9 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.collectors.calls import RecordedCalls
 from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
-from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.collectors.recording import ApiRecording, Call
 from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import Coverage, RunOptions, Service, Table
 from orginsight.sources.findings import FindingsBatch, normalize_findings, to_utc
@@ -100,23 +101,9 @@ def get_region(
 ) -> int:
     """Record one region's GuardDuty state; returns the number of findings fetched."""
     region, account = target.region, target.account
-    client = connection.client(SERVICE, region, account)
+    api = RecordedCalls(connection.client(SERVICE, region, account), recording, log, SERVICE, region, account)
 
-    def pages(operation: str, **params: Any) -> list[dict[str, Any]] | None:
-        return log.call(
-            account,
-            region,
-            operation,
-            lambda: paginate(client, operation, recording, SERVICE, region, account, **params),
-        )
-
-    def one(operation: str, **params: Any) -> dict[str, Any] | None:
-        response = log.call(account, region, operation, lambda: getattr(client, operation)(**params))
-        return (
-            None if response is None else recording.add(SERVICE, region, operation, params, response, account)
-        )
-
-    listed = pages("list_detectors")
+    listed = api.pages("list_detectors")
     if listed is None:
         return 0
     detectors = [d for page in listed for d in page.get("DetectorIds", [])]
@@ -130,15 +117,17 @@ def get_region(
         return 0
     fetched = 0
     for detector in detectors:
-        one("get_detector", DetectorId=detector)
-        members = pages("list_members", DetectorId=detector, OnlyAssociated="false") or []
+        api.one("get_detector", DetectorId=detector)
+        members = api.pages("list_members", DetectorId=detector, OnlyAssociated="false") or []
         ids = [m["AccountId"] for page in members for m in page.get("Members", [])]
         for start in range(0, len(ids), MEMBERS_BATCH):  # each member's own feature status
-            one("get_member_detectors", DetectorId=detector, AccountIds=ids[start : start + MEMBERS_BATCH])
-        one("describe_organization_configuration", DetectorId=detector)
-        one("get_findings_statistics", DetectorId=detector, GroupBy="SEVERITY", FindingCriteria=criteria)
+            api.one(
+                "get_member_detectors", DetectorId=detector, AccountIds=ids[start : start + MEMBERS_BATCH]
+            )
+        api.one("describe_organization_configuration", DetectorId=detector)
+        api.one("get_findings_statistics", DetectorId=detector, GroupBy="SEVERITY", FindingCriteria=criteria)
         if findings:
-            fetched += get_findings(client, detector, region, account, recording, log, criteria)
+            fetched += get_findings(api.client, detector, region, account, recording, log, criteria)
     log.ok(account, region, "guardduty", items=fetched)
     return fetched
 

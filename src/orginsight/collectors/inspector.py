@@ -23,8 +23,9 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.collectors.calls import RecordedCalls
 from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
-from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.collectors.recording import ApiRecording, Call
 from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import RunOptions, Service, Table
 from orginsight.sources.findings import to_utc
@@ -126,23 +127,9 @@ def get_region(
 ) -> int:
     """Record one region's Inspector state from the delegated admin; returns the number of findings."""
     region, account = target.region, target.account
-    client = connection.client(SERVICE, region, account)
+    api = RecordedCalls(connection.client(SERVICE, region, account), recording, log, SERVICE, region, account)
 
-    def pages(operation: str, **params: Any) -> list[dict[str, Any]] | None:
-        return log.call(
-            account,
-            region,
-            operation,
-            lambda: paginate(client, operation, recording, SERVICE, region, account, **params),
-        )
-
-    def one(operation: str, **params: Any) -> dict[str, Any] | None:
-        response = log.call(account, region, operation, lambda: getattr(client, operation)(**params))
-        return (
-            None if response is None else recording.add(SERVICE, region, operation, params, response, account)
-        )
-
-    own = one("batch_get_account_status")
+    own = api.one("batch_get_account_status")
     if own is None:
         return 0
     states = [a["state"]["status"] for a in own.get("accounts", [])]
@@ -156,19 +143,19 @@ def get_region(
             ),
         )
         return 0
-    members = pages("list_members", onlyAssociated=False, maxResults=50) or []
+    members = api.pages("list_members", onlyAssociated=False, maxResults=50) or []
     ids = [m["accountId"] for page in members for m in page.get("members", [])]
     for start in range(0, len(ids), STATUS_BATCH):
-        one("batch_get_account_status", accountIds=ids[start : start + STATUS_BATCH])
+        api.one("batch_get_account_status", accountIds=ids[start : start + STATUS_BATCH])
     fetched = 0
     if findings:
-        pages("list_findings", filterCriteria=criteria, maxResults=FINDINGS_PAGE)
+        api.pages("list_findings", filterCriteria=criteria, maxResults=FINDINGS_PAGE)
         # Counted from the recording: a walk that failed half-way keeps (and counts) the pages it got.
         fetched = sum(
             len(r.get("findings", [])) for r in recording.responses(SERVICE, region, "list_findings")
         )
-    pages("list_coverage", maxResults=COVERAGE_PAGE)
-    pages("list_finding_aggregations", aggregationType="ACCOUNT", maxResults=AGGREGATIONS_PAGE)
+    api.pages("list_coverage", maxResults=COVERAGE_PAGE)
+    api.pages("list_finding_aggregations", aggregationType="ACCOUNT", maxResults=AGGREGATIONS_PAGE)
     log.ok(account, region, "inspector2", items=fetched)
     return fetched
 
