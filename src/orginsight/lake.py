@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from orginsight.engines import translate
 from orginsight.engines.base import DataRange, Engine
@@ -20,6 +20,9 @@ from orginsight.timerange import DELIVERY_LAG, parse_time
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from orginsight.engines.athena import AthenaOptions
+    from orginsight.engines.local import LocalOptions
 
 
 class Lake:
@@ -32,17 +35,11 @@ class Lake:
         """The lake's folder, for a local lake (None on Athena)."""
 
     @classmethod
-    def local(
-        cls,
-        path: str | os.PathLike[str],
-        threads: int | None = None,
-        cache_dir: str | os.PathLike[str] | None = None,
-        verify_cache: bool = False,
-    ) -> Lake:
+    def local(cls, path: str | os.PathLike[str], **options: Unpack[LocalOptions]) -> Lake:
         """A lake in a local folder, laid out like the trail bucket (see ``orginsight.sources.layout``).
 
-        The settings are ``LocalEngine``'s (documented there): ``cache_dir`` is where ``compact`` writes
-        the Parquet cache (pass one for a read-only lake).
+        The options are ``LocalEngine``'s (``engines.local.LocalOptions``): ``cache_dir`` is where
+        ``compact`` writes the Parquet cache (pass one for a read-only lake).
         """
         from orginsight.engines.local import LocalEngine  # loads DuckDB and pandas: not on import orginsight
 
@@ -52,33 +49,18 @@ class Lake:
                 f"no lake at {root}: create one with 'orginsight lake import FILES --lake {root}' "
                 f"or 'orginsight lake generate --lake {root}'"
             )
-        return cls(
-            LocalEngine(root, threads=threads, cache_dir=cache_dir, verify_cache=verify_cache), root=root
-        )
+        return cls(LocalEngine(root, **options), root=root)
 
     @classmethod
-    def athena(
-        cls,
-        database: str = "default",
-        table: str = "cloudtrail",
-        workgroup: str | None = None,
-        s3_output: str | None = None,
-        region: str | None = None,
-        profile: str | None = None,
-        allow_full_scan: bool = False,
-        **connect_kwargs: Any,
-    ) -> Lake:
+    def athena(cls, **options: Unpack[AthenaOptions]) -> Lake:
         """The organization trail read through Amazon Athena (a table made with ``orginsight ddl``).
 
-        The settings are ``AthenaEngine``'s (documented there); other keywords go to ``pyathena.connect``.
+        The options are ``AthenaEngine``'s (``engines.athena.AthenaOptions``); other keywords go to
+        ``pyathena.connect``.
         """
         from orginsight.engines.athena import AthenaEngine  # loads pyathena and boto3: only when used
 
-        engine = AthenaEngine(
-            database=database, table=table, workgroup=workgroup, s3_output=s3_output, region=region,
-            profile=profile, allow_full_scan=allow_full_scan, **connect_kwargs,
-        )  # fmt: skip
-        return cls(engine)
+        return cls(AthenaEngine(**options))
 
     @property
     def engine_name(self) -> str:
@@ -178,6 +160,19 @@ class Lake:
         return triage(
             self, indicator, since=since, until=until, baseline_days=baseline_days, findings=findings
         )
+
+    def findings(self) -> pd.DataFrame:
+        """Every finding the lake holds (GuardDuty's export, and the recorded or collected findings of
+        GuardDuty, Security Hub, Inspector, Macie and Access Analyzer) as one normalized frame, the latest
+        version of each: what triage's ``findings=`` and finding groups take."""
+        from orginsight.collectors.run import lake_findings  # loads pandas: lazily
+
+        if self.root is None:
+            raise LakeError(
+                "findings are read from a local folder: open the lake with collected=DIR (the folder of "
+                "'orginsight collect --out DIR'), or use orginsight.collectors.run.lake_findings(DIR)"
+            )
+        return lake_findings(self.root)
 
     def collected(self, collector: str, table: str, latest: bool = False) -> pd.DataFrame:
         """A collector's table (``org``/``guardduty``/``securityhub``): every snapshot of it in the lake

@@ -138,7 +138,10 @@ def _table(page: str, ident: str) -> str:
 
 def test_the_incident_window_is_the_planted_incident(week) -> None:
     t, leak = week["triage"], week["leak"]
-    planted = (datetime.fromisoformat(leak["start"][:-1]), datetime.fromisoformat(leak["end"][:-1]))
+    planted = (
+        datetime.fromisoformat(leak["start"]),
+        datetime.fromisoformat(leak["end"]),
+    )  # aware UTC, as returned
     assert t.incident_window == t.summary["incident_window"] == planted
     new = t.what_is_new
     inside = new[new["in_window"]]

@@ -45,6 +45,7 @@ OTHER_REAL_TESTS = {
     "new_user_agent_for_principal",
     "mfa_device_deactivated",
     "access_analyzer_or_detective_disabled",
+    "role_bucket_reads",  # needs the roles to list: the demo's exposure test (test_posture_report) runs it
 }
 """Hunts proven by the dedicated tests of test_hunts_real.py (OTRF, definitions, documented shapes)."""
 

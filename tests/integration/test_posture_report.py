@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from conftest import headless_chromium
 
+from orginsight import Lake
 from orginsight.engines.storagelens import query_local
 from orginsight.outputs.report import CHART_DIR, REPORT_NAME, build_posture_review, write_review
 
@@ -52,7 +53,31 @@ def test_every_section_is_built_without_notes(review):
         "cloudtrail_coverage",
         "service_coverage",
         "s3_protection",
+        "config_noncompliant",
+        "inspector_open",
+        "inspector_unscanned",
+        "accessanalyzer_external",
+        "macie_sensitive_buckets",
+        "ssm_patch_compliance",
+        "trustedadvisor_checks",
     } <= set(review.figures)
+    assert {"Config", "Inspector", "Access Analyzer", "Macie", "Systems Manager", "Trusted Advisor"} <= set(
+        review.frames["service_coverage"].columns
+    )
+
+
+def test_the_planted_exposure_is_found_by_the_report_and_by_the_hunt(demo_lake, review, scenario):
+    planted = scenario["exposure"]
+    paths = review.frames["exposure_paths"]
+    assert paths[["instance_id", "cve", "role_arn", "bucket"]].values.tolist() == [
+        [planted["instance_id"], planted["cve"], planted["role_arn"], planted["bucket"]]
+    ]
+    assert planted["outside_account"] in paths["principal"].iloc[0]
+    assert any(c.startswith("Exposure: instance " + planted["instance_id"]) for c in review.changes)
+    hits = Lake.local(demo_lake).hunt(
+        "role_bucket_reads", roles=[planted["role_arn"]], start=scenario["start"], end=scenario["end"]
+    )
+    assert hits["bucket"].tolist() == [planted["bucket"]]
 
 
 def test_bucket_whose_encryption_coverage_dropped(review, scenario):
@@ -60,7 +85,7 @@ def test_bucket_whose_encryption_coverage_dropped(review, scenario):
     drift = review.frames["storage_drift"]
     drops = drift[drift["change"] == "encryption_drop"]
     assert drops[["account", "bucket"]].values.tolist() == [[planted["account"], planted["bucket"]]]
-    start = pd.Timestamp(planted["from_date"])
+    start = pd.Timestamp(planted["from_date"], tz="UTC")
     assert start <= drops["dt"].iloc[0] <= start + pd.Timedelta(days=3)
     b = review.frames["buckets"]
     series = b[b["bucket"] == planted["bucket"]].set_index("dt")["EncryptedStorageBytesRatio"]
@@ -73,10 +98,10 @@ def test_versioning_change(review, scenario):
     drift = review.frames["storage_drift"]
     off = drift[drift["change"] == "versioning_disabled"]
     assert off[["account", "bucket"]].values.tolist() == [[planted["account"], planted["bucket"]]]
-    assert off["dt"].iloc[0] == pd.Timestamp(planted["from_date"])
+    assert off["dt"].iloc[0] == pd.Timestamp(planted["from_date"], tz="UTC")
     b = review.frames["buckets"]
     v = b[b["bucket"] == planted["bucket"]].set_index("dt")["versioning_enabled"]
-    day = pd.Timestamp(planted["from_date"])
+    day = pd.Timestamp(planted["from_date"], tz="UTC")
     assert bool(v[day - pd.Timedelta(days=1)]) and not v[day] and not v.iloc[-1]
 
 
@@ -87,7 +112,7 @@ def test_new_unencrypted_bucket(review, scenario):
     assert new[["account", "bucket"]].values.tolist() == [[planted["account"], planted["bucket"]]]
     # The bucket is created on first_date, but its account joins the organization later in the
     # demo, and an organization-level Storage Lens configuration sees it only from the join on.
-    assert new["dt"].iloc[0] >= pd.Timestamp(planted["first_date"])
+    assert new["dt"].iloc[0] >= pd.Timestamp(planted["first_date"], tz="UTC")
     b = review.frames["buckets"]
     assert (b.loc[b["bucket"] == planted["bucket"], "EncryptedStorageBytesRatio"] == 0).all()
 
@@ -124,7 +149,12 @@ def test_ninety_day_finding_trend(review, scenario):
     assert 90 <= len(days) <= 91
     findings = review.frames["findings"]
     assert findings["finding_id"].is_unique  # the export repeats updated findings: latest kept
-    assert trend["opened"].sum() == len(findings) == scenario["guardduty"]["findings"]
+    opened_in_period = pd.to_datetime(findings["first_seen"], utc=True) >= review.start.floor("D")
+    assert trend["opened"].sum() == opened_in_period.sum()  # older findings still open are active, not opened
+    by_source = findings["source"].value_counts()
+    assert by_source["GuardDuty"] == scenario["guardduty"]["findings"]
+    assert {"Inspector", "Macie", "IAM Access Analyzer"} <= set(by_source.index)  # one frame, every service
+    assert not findings["resource_id"].isna().any()
     daily = trend.groupby("day")["active"].sum()
     assert daily.iloc[-1] == int((~findings["archived"].astype(bool)).sum())  # still active = not archived
     fig = review.figures["finding_trend"]
@@ -166,6 +196,7 @@ def test_report_html_png_svg_render_offline_in_chromium(review, tmp_path):
             "bucket_versioning",
             "top_accounts",
             "top_types",
+            "trustedadvisor_checks",  # heatmaps and bar lists grow with their rows
         )
         assert png_size(png)[0] == 1200 and png.stat().st_size > 5000
         svg = png.with_suffix(".svg").read_text()

@@ -157,9 +157,11 @@ def _hostile_records(account: str) -> list[dict]:
     ]
 
 
-def _hostile_finding(account: str) -> dict:
+HOSTILE_FINDINGS = 12
+
+
+def _hostile_finding(account: str, fid: str = "0123456789abcdef0123456789abcdef") -> dict:
     """A GuardDuty finding (export format) on the attacker's key, titled and typed with payloads."""
-    fid = "0123456789abcdef0123456789abcdef"
     return {
         "schemaVersion": "2.0",
         "accountId": account,
@@ -227,10 +229,15 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert imported.records_placed == 6 and not imported.failures, imported.summary()
     export = root / f"AWSLogs/{security}/GuardDuty/us-east-1/{DAY:%Y/%m/%d}/hostile.jsonl.gz"
     export.parent.mkdir(parents=True, exist_ok=True)
-    export.write_bytes(gzip.compress((json.dumps(_hostile_finding(account)) + "\n").encode()))
+    # Twelve of them, so the hostile type is among the report's most frequent finding types, beside
+    # the demo's Inspector and Access Analyzer findings.
+    hostile = [
+        _hostile_finding(account, f"{n:02d}23456789abcdef0123456789abcdef") for n in range(HOSTILE_FINDINGS)
+    ]
+    export.write_bytes(gzip.compress("".join(json.dumps(f) + "\n" for f in hostile).encode()))
 
     triage = Lake.local(root).triage(ACCESS_KEY, since=DAY, until=DAY + timedelta(days=1), baseline_days=2)
-    assert len(triage.timeline) == 6 and len(triage.summary["findings"]) == 1
+    assert len(triage.timeline) == 6 and len(triage.summary["findings"]) == HOSTILE_FINDINGS
     page = write_triage_page(triage, work / "triage", png=False)[0]
     review = build_posture_review(root, since="90d")
     assert not review.notes, review.notes

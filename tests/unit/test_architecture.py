@@ -101,6 +101,7 @@ def test_every_orginsight_import_of_the_benchmarks_and_notebooks_resolves() -> N
     import importlib
     import importlib.util
     import json
+    import types
 
     sources = {p: p.read_text() for p in sorted((REPO / "benchmarks").glob("*.py"))}
     for nb in sorted((REPO / "notebooks").glob("*.ipynb")):
@@ -110,17 +111,36 @@ def test_every_orginsight_import_of_the_benchmarks_and_notebooks_resolves() -> N
             line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))
         )
     for path, text in sources.items():
-        for node in ast.walk(ast.parse(text)):
+        tree = ast.parse(text)
+        modules = {}  # names bound to one of the package's modules: their attributes are checked too
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("orginsight"):
                 module = importlib.import_module(node.module)
                 for alias in node.names:
                     assert hasattr(module, alias.name) or importlib.util.find_spec(
                         f"{node.module}.{alias.name}"
                     ), f"{path.name}: from {node.module} import {alias.name}"
+                    value = getattr(module, alias.name, None)
+                    if value is None or isinstance(value, types.ModuleType):
+                        modules[alias.asname or alias.name] = importlib.import_module(
+                            f"{node.module}.{alias.name}"
+                        )
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name.startswith("orginsight"):
                         importlib.import_module(alias.name)
+                        if alias.asname:
+                            modules[alias.asname] = importlib.import_module(alias.name)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+            ):
+                module = modules[node.value.id]
+                assert hasattr(module, node.attr), (
+                    f"{path.name}: {node.value.id}.{node.attr} ({module.__name__})"
+                )
 
 
 def test_imports_of_the_package_inside_functions_say_why() -> None:

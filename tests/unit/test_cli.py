@@ -268,3 +268,29 @@ def test_collect_reads_region_and_since_as_every_command_does(argv, regions, sin
         if since_days
         else seen["since_days"] is None
     )
+
+
+def test_a_commands_help_is_its_docstring_listed_line_description_and_examples():
+    from orginsight.cli.command import CommandHelp
+
+    text = CommandHelp(
+        """count the files
+
+        Count the lake's files
+        by account.
+
+        orginsight lake info --lake demo-lake
+        orginsight sql "SELECT 1"
+            --lake demo-lake
+        """
+    )
+    assert text.listed == "count the files"
+    assert text.description == "Count the lake's files by account."
+    assert text.examples == [
+        "orginsight lake info --lake demo-lake",
+        'orginsight sql "SELECT 1" --lake demo-lake',
+    ]
+    with pytest.raises(ValueError, match="each starting"):
+        CommandHelp("count\n\nCount.\n\nlake info --lake x")
+    with pytest.raises(ValueError, match="a line, a description and examples"):
+        CommandHelp("Count the lake's files.")

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from orginsight.analytics import incident
+from orginsight.analytics import incident, session_chain
 from orginsight.analytics.graph import entities as E
 from orginsight.analytics.graph.build import EVENT_TIME, PRINCIPAL_SQL
 from orginsight.analytics.graph.edges import finding_entities
@@ -264,7 +264,7 @@ def read_timeline(lake: Any, since: datetime, until: datetime, seeds: dict[str, 
         "accounts": sorted(seeds["accounts"]),
     }
     df = lake.sql_params(TIMELINE_SQL, params)
-    df["time"] = pd.to_datetime(df["time"], utc=True).dt.tz_localize(None)
+    df["time"] = pd.to_datetime(df["time"], utc=True)
     df["api"] = df["eventsource"].str.replace(".amazonaws.com", "", regex=False) + ":" + df["eventname"]
     df["outcome"] = df["errorcode"].isna().map({True: "success", False: "failure"})
     return df.reset_index(drop=True)
@@ -292,7 +292,7 @@ def focus(
     summary["newly_observed_judged"] = judged.assign(first_event=first)
     summary["what_is_new"] = items
     summary["incident_window"] = window
-    return incident.chain_focus(chain, timeline, judged, window)
+    return session_chain.chain_focus(chain, timeline, judged, window)
 
 
 def owner_of(entity: str, g: EntityGraph, finding: dict | None = None) -> dict[str, Any]:

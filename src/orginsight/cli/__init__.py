@@ -5,7 +5,8 @@ Each command parses its arguments, calls one library function and maps errors to
 to do next), 2 when the command line itself is wrong (argparse's code, also for options that do
 not go together). Commands live by what they touch: ``lake`` (local lakes, DDL), ``query`` (sql,
 hunts, Sigma), ``collect`` (live AWS state), ``report`` (pages: posture report, triage, demo); the
-options they share, and what each means, are in ``options``, and ``--param`` is read by ``params``.
+options they share, and what each means, are in ``options``, how a command is declared in ``command``,
+and ``--param`` is read by ``params``.
 
 Library modules that load pandas, plotly, boto3 or pySigma are imported when their command runs,
 so ``orginsight --help`` and a usage error answer without loading them.
@@ -15,30 +16,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from orginsight.cli.collect import add_collect_command
-from orginsight.cli.lake import add_ddl_command, add_lake_commands
+from orginsight.cli.collect import COLLECT
+from orginsight.cli.command import Command, Group
+from orginsight.cli.lake import DDL, LAKE_COMMANDS
 from orginsight.cli.options import LIBRARY_ERROR, USAGE_ERROR, UsageError, write_frame
 from orginsight.cli.params import PARAM_TYPES, parse_hunt_params, parse_params
-from orginsight.cli.query import add_hunt_commands, add_sigma_command, add_sql_command
-from orginsight.cli.report import add_demo_command, add_report_commands, add_triage_command
+from orginsight.cli.query import HUNT, SIGMA, SQL
+from orginsight.cli.report import DEMO, REPORT, TRIAGE
 from orginsight.errors import OrgInsightError
 
 EPILOG_EXAMPLES = "Run 'orginsight COMMAND --help' for examples."
 
-COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_demo_command,
-    add_sql_command,
-    add_lake_commands,
-    add_ddl_command,
-    add_collect_command,
-    add_report_commands,
-    add_triage_command,
-    add_hunt_commands,
-    add_sigma_command,
-]
-"""Functions that each add one command, or one group of subcommands, to the parser."""
+COMMANDS: tuple[Command | Group, ...] = (DEMO, SQL, LAKE_COMMANDS, DDL, COLLECT, REPORT, TRIAGE, HUNT, SIGMA)
+"""Every command, and group of subcommands, in the order ``orginsight --help`` lists them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for add in COMMAND_GROUPS:
-        add(sub)
+    for command in COMMANDS:
+        command.add_to(sub)
     return parser
 
 
@@ -76,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = [
-    "COMMAND_GROUPS",
+    "COMMANDS",
     "PARAM_TYPES",
     "build_parser",
     "main",

@@ -5,15 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from orginsight.cli.options import (
-    OUT_DIR,
-    PROFILE,
-    Subparsers,
-    add_command,
-    add_region_argument,
-    progress_wanted,
-    time_text,
-)
+from orginsight.cli.command import Command
+from orginsight.cli.options import OUT_DIR, PROFILE, option, progress_wanted, region_filter, time_text
 from orginsight.timerange import parse_time, utc_now
 
 EVERYTHING = "all"
@@ -42,51 +35,18 @@ def days_since(text: str, now: datetime | None = None) -> float | None:
     return (now - parse_time(text, now)).total_seconds() / 86400
 
 
-def add_collect_command(sub: Subparsers) -> None:
-    p = add_command(
-        sub,
-        "collect",
-        help="snapshot live AWS state: org, guardduty or securityhub",
-        description="Collect the organization (from the management account), GuardDuty or Security Hub (from the "
-        "delegated administrator) over every enabled region, and write Parquet snapshots plus a manifest of what "
-        "failed where (account, region, error code) to DIR/snapshots/<collector>/<time>/. Read-only; the IAM "
-        "policy it needs is src/orginsight/policies/orginsight-readonly.json.",
-        examples=[
-            "orginsight collect guardduty --profile security-admin --since 7d --out ./lake",
-            "orginsight collect securityhub --profile security-admin --region eu-west-1,us-east-1 --out ./lake",
-            "orginsight collect org --from-lake demo-lake --out demo-lake",
-        ],
-        run=run_collect,
-    )
-    p.add_argument("collector", choices=COLLECTOR_NAMES)
-    OUT_DIR.add(p, help="lake folder to write the snapshot into (default: print only)")
-    PROFILE.add(p, help="AWS profile (default: environment credentials)")
-    add_region_argument(p, f"collect this region (default '{EVERYTHING}': every enabled region)")
-    p.add_argument(
-        "--home-region",
-        metavar="NAME",
-        help="region of the API calls made once (Security Hub: the aggregation region, found when omitted)",
-    )
-    p.add_argument("--role-arn", help="role to assume first (e.g. in the delegated administrator account)")
-    p.add_argument(
-        "--member-role", help="role name to assume in each member account where no org-wide API exists"
-    )
-    p.add_argument(
-        "--since",
-        type=since_text,
-        default="30d",
-        metavar="TIME",
-        help=f"findings updated since: 7d, 2024-06-01, ISO time, or '{EVERYTHING}' (default 30d)",
-    )
-    p.add_argument("--min-severity", type=float, help="GuardDuty: minimum severity score (0-10)")
-    p.add_argument("--include-archived", action="store_true", help="also archived findings")
-    p.add_argument("--workers", type=int, default=8, help="threads for the region/account fan-out")
-    p.add_argument(
-        "--from-lake", metavar="LAKE", help="replay a demo lake's recorded API responses instead of AWS"
-    )
-
-
 def run_collect(args: argparse.Namespace) -> int:
+    """snapshot live AWS state: org, guardduty or securityhub
+
+    Collect the organization (from the management account), GuardDuty or Security Hub (from the
+    delegated administrator) over every enabled region, and write Parquet snapshots plus a manifest of
+    what failed where (account, region, error code) to DIR/snapshots/<collector>/<time>/. Read-only; the
+    IAM policy it needs is src/orginsight/policies/orginsight-readonly.json.
+
+    orginsight collect guardduty --profile security-admin --since 7d --out ./lake
+    orginsight collect securityhub --profile security-admin --region eu-west-1,us-east-1 --out ./lake
+    orginsight collect org --from-lake demo-lake --out demo-lake
+    """
     from orginsight.collectors.run import collect  # loads boto3: only when the command runs
 
     result = collect(
@@ -106,3 +66,31 @@ def run_collect(args: argparse.Namespace) -> int:
     )
     print(result.summary())
     return 0
+
+
+COLLECT = Command(
+    "collect",
+    run_collect,
+    option("collector", choices=COLLECTOR_NAMES),
+    OUT_DIR.but(help="lake folder to write the snapshot into (default: print only)"),
+    PROFILE.but(help="AWS profile (default: environment credentials)"),
+    region_filter(f"collect this region (default '{EVERYTHING}': every enabled region)"),
+    option(
+        "--home-region",
+        metavar="NAME",
+        help="region of the API calls made once (Security Hub: the aggregation region, found when omitted)",
+    ),
+    option("--role-arn", help="role to assume first (e.g. in the delegated administrator account)"),
+    option("--member-role", help="role name to assume in each member account where no org-wide API exists"),
+    option(
+        "--since",
+        type=since_text,
+        default="30d",
+        metavar="TIME",
+        help=f"findings updated since: 7d, 2024-06-01, ISO time, or '{EVERYTHING}' (default 30d)",
+    ),
+    option("--min-severity", type=float, help="GuardDuty: minimum severity score (0-10)"),
+    option("--include-archived", action="store_true", help="also archived findings"),
+    option("--workers", type=int, default=8, help="threads for the region/account fan-out"),
+    option("--from-lake", metavar="LAKE", help="replay a demo lake's recorded API responses instead of AWS"),
+)

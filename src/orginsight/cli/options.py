@@ -1,9 +1,10 @@
-"""The options every command spells and reads the same way, and how a command is declared.
+"""The options every command spells and reads the same way, declared once (``cli.command`` says how a
+command is declared with them).
 
-- An option several commands take is an :class:`Option`, declared once below; a command adds it
-  with its own help where the option means something particular there.
+- An option several commands take is an :class:`Option`, declared once below; a command takes it
+  with its own help where the option means something particular there (:meth:`Option.but`).
 - ``--lake DIR`` is a local lake; ``--athena-database DB`` and the rest of the Athena group name the
-  same data on Athena. Every command that queries takes both (:func:`add_lake_arguments`).
+  same data on Athena. Every command that queries takes both (:func:`lake_options`).
 - ``--account`` and ``--region`` are filters: repeatable, and each value may be a comma list.
   Athena's own region is ``--athena-region``, so the two never meet.
 - ``--since`` / ``--until`` take ``7d``, ``12h``, ``2024-06-01``, an ISO time or ``now``.
@@ -16,9 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from orginsight.lake import Lake
 from orginsight.timerange import parse_time
@@ -39,30 +40,50 @@ command line does not load plotly (a test checks the two agree)."""
 NO_IMAGES = "none"
 """``--format none``: write the HTML page only."""
 
-Runner = Callable[[argparse.Namespace], int]
-Subparsers = argparse._SubParsersAction
-
 
 class UsageError(Exception):
     """Options that parse one by one but do not go together: exit 2, as argparse's own errors do."""
 
 
+class Adds(Protocol):
+    """Something a command takes: one option, or a group of them, added to its parser in one call."""
+
+    def add(self, p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None: ...
+
+
 @dataclass(frozen=True)
 class Option:
-    """An option several commands take, spelled once: its flag and argparse settings. A command adds it
-    with :meth:`add`, saying there what it means for that command (``help``) or that it is ``required``."""
+    """One argument a command takes, written as its ``add_argument`` call would be (a flag without dashes
+    is a positional argument). An option several commands take is declared once below; a command says
+    what it means there (``help``), or that it is ``required``, with :meth:`but`."""
 
     flag: str
     settings: Mapping[str, Any] = field(default_factory=dict)
 
-    def add(self, p: argparse.ArgumentParser | argparse._ArgumentGroup, **overrides: Any) -> None:
-        """Add the option to a parser (or an argument group), with this command's ``overrides``."""
-        p.add_argument(self.flag, **{**self.settings, **overrides})
+    def but(self, **overrides: Any) -> Option:
+        """The same option with this command's ``help``, ``default`` or ``required``."""
+        return Option(self.flag, {**self.settings, **overrides})
+
+    def add(self, p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+        p.add_argument(self.flag, **self.settings)
 
 
 def option(flag: str, **settings: Any) -> Option:
     """An :class:`Option` written as its ``add_argument`` call would be."""
     return Option(flag, settings)
+
+
+class Options:
+    """Options that go together (a lake, a time window, a table's output), under a heading when ``title``."""
+
+    def __init__(self, *members: Adds, title: str | None = None) -> None:
+        self.members = members
+        self.title = title
+
+    def add(self, p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+        target = p.add_argument_group(self.title) if self.title else p
+        for member in self.members:
+            member.add(target)
 
 
 LAKE = option("--lake", metavar="DIR", help="local lake folder (laid out like the trail bucket)")
@@ -90,32 +111,27 @@ ATHENA_TABLE = option(
 )
 """The trail table's name in ``--athena-database``."""
 
+CACHE = Options(
+    CACHE_DIR,
+    option(
+        "--verify-cache",
+        action="store_true",
+        help="check every cached partition file by file, not on its folders alone",
+    ),
+)
+"""The options that say how a local lake's Parquet cache is read (see ``lake compact``)."""
 
-def add_command(
-    sub: Subparsers, name: str, *, help: str, description: str, examples: Sequence[str], run: Runner | None
-) -> argparse.ArgumentParser:
-    """A subcommand whose ``--help`` ends with ``examples``; ``run`` is what it does (None for a group)."""
-    heading = "example:" if len(examples) == 1 else "examples:"
-    p = sub.add_parser(
-        name,
-        help=help,
-        description=description,
-        epilog="\n  ".join([heading, *examples]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    if run is not None:
-        p.set_defaults(func=run, parser=p)
-    return p
-
-
-def add_group(
-    sub: Subparsers, name: str, *, help: str, description: str, examples: Sequence[str]
-) -> Subparsers:
-    """A command made of subcommands (``lake``, ``hunt``, ``report``): returns where to add them."""
-    p = add_command(sub, name, help=help, description=description, examples=examples, run=None)
-    group = p.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
-    group.required = True
-    return group
+ATHENA = Options(
+    ATHENA_DATABASE,
+    ATHENA_TABLE,
+    option("--workgroup", help="Athena workgroup"),
+    option("--s3-output", metavar="S3_URI", help="Athena query results location, s3://..."),
+    option("--athena-region", metavar="NAME", help="AWS region of the Athena workgroup"),
+    PROFILE,
+    option("--allow-full-scan", action="store_true", help="let a query without a time range scan everything"),
+    title="Athena (instead of --lake)",
+)
+"""The options that name the organization trail's table on Athena."""
 
 
 class CommaList(argparse.Action):
@@ -148,49 +164,59 @@ def time_text(text: str) -> str:
     return text
 
 
-def add_account_argument(p: argparse.ArgumentParser, help: str = "only this account") -> None:
-    p.add_argument("--account", action=CommaList, metavar="ID", help=f"{help} (repeatable, or a,b,c)")
+def account_filter(help: str = "only this account") -> Option:
+    """``--account``: what the account filter does in this command."""
+    return option("--account", action=CommaList, metavar="ID", help=f"{help} (repeatable, or a,b,c)")
 
 
-def add_region_argument(p: argparse.ArgumentParser, help: str = "only this region") -> None:
-    p.add_argument("--region", action=CommaList, metavar="NAME", help=f"{help} (repeatable, or a,b,c)")
+def region_filter(help: str = "only this region") -> Option:
+    """``--region``: what the region filter does in this command."""
+    return option("--region", action=CommaList, metavar="NAME", help=f"{help} (repeatable, or a,b,c)")
 
 
-def add_time_arguments(
-    p: argparse.ArgumentParser,
-    since: str,
-    until: str | None = None,
-    since_default: str | None = None,
-    until_default: str | None = None,
-) -> None:
+def time_window(
+    since: str, until: str | None = None, since_default: str | None = None, until_default: str | None = None
+) -> Options:
     """``--since`` (and ``--until`` when it has help): relative (7d, 12h) or ISO, with help per command."""
-    p.add_argument("--since", type=time_text, default=since_default, metavar="TIME", help=since)
+    bound = {"type": time_text, "metavar": "TIME"}
+    window = [option("--since", default=since_default, help=since, **bound)]
     if until is not None:
-        p.add_argument("--until", type=time_text, default=until_default, metavar="TIME", help=until)
+        window.append(option("--until", default=until_default, help=until, **bound))
+    return Options(*window)
 
 
-def add_table_output_arguments(
-    p: argparse.ArgumentParser, formats: Sequence[str] = TABLE_FORMATS, output_file: bool = True
-) -> None:
+def table_output(formats: Sequence[str] = TABLE_FORMATS, output_file: bool = True) -> Options:
     """``--format`` of a printed table, and ``--output-file`` to write it to a file instead."""
-    p.add_argument(
-        "--format", choices=formats, default="table", help="how to print the table (default table)"
-    )
+    table = [
+        option("--format", choices=formats, default="table", help="how to print the table (default table)")
+    ]
     if output_file:
-        p.add_argument("--output-file", metavar="FILE", help="write the table to FILE instead of printing it")
+        table.append(
+            option("--output-file", metavar="FILE", help="write the table to FILE instead of printing it")
+        )
+    return Options(*table)
 
 
-def add_chart_format_argument(p: argparse.ArgumentParser, allowed: Sequence[str], default: str) -> None:
-    """``--format`` of a command that writes a page: the chart images beside it, or ``none``."""
-    p.add_argument(
-        "--format",
-        action=CommaList,
-        allowed=(*allowed, NO_IMAGES),
-        metavar="FMT",
-        help=f"chart images to write beside the page: {', '.join(allowed)} (repeatable, or a,b; "
-        f"default {default}; '{NO_IMAGES}' for the page alone)",
-    )
-    p.set_defaults(format=None, default_format=default)
+@dataclass(frozen=True)
+class ChartFormats:
+    """``--format`` of a command that writes a page: the chart images beside it, or ``none``.
+
+    Its default is kept apart (``default_format``): a default list would have the formats asked
+    for added to it rather than replace it."""
+
+    allowed: tuple[str, ...]
+    default: str
+
+    def add(self, p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+        p.add_argument(
+            "--format",
+            action=CommaList,
+            allowed=(*self.allowed, NO_IMAGES),
+            metavar="FMT",
+            help=f"chart images to write beside the page: {', '.join(self.allowed)} (repeatable, or a,b; "
+            f"default {self.default}; '{NO_IMAGES}' for the page alone)",
+        )
+        p.set_defaults(format=None, default_format=self.default)
 
 
 def chart_formats(args: argparse.Namespace) -> tuple[str, ...]:
@@ -199,36 +225,9 @@ def chart_formats(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(f for f in asked if f != NO_IMAGES)
 
 
-def add_cache_arguments(p: argparse.ArgumentParser) -> None:
-    """The options that say how a local lake's Parquet cache is read (see ``lake compact``)."""
-    CACHE_DIR.add(p)
-    p.add_argument(
-        "--verify-cache",
-        action="store_true",
-        help="check every cached partition file by file, not on its folders alone",
-    )
-
-
-def add_athena_arguments(p: argparse.ArgumentParser) -> None:
-    """The options that name the organization trail's table on Athena."""
-    g = p.add_argument_group("Athena (instead of --lake)")
-    ATHENA_DATABASE.add(g)
-    ATHENA_TABLE.add(g)
-    g.add_argument("--workgroup", help="Athena workgroup")
-    g.add_argument("--s3-output", metavar="S3_URI", help="Athena query results location, s3://...")
-    g.add_argument("--athena-region", metavar="NAME", help="AWS region of the Athena workgroup")
-    PROFILE.add(g)
-    g.add_argument(
-        "--allow-full-scan", action="store_true", help="let a query without a time range scan everything"
-    )
-
-
-def add_lake_arguments(p: argparse.ArgumentParser, cache: bool = True) -> None:
+def lake_options(cache: bool = True) -> Options:
     """The options that pick a lake: a local folder (with its cache), or a table on Athena."""
-    LAKE.add(p)
-    if cache:
-        add_cache_arguments(p)
-    add_athena_arguments(p)
+    return Options(LAKE, CACHE, ATHENA) if cache else Options(LAKE, ATHENA)
 
 
 def names_a_lake(args: argparse.Namespace) -> bool:
@@ -239,7 +238,7 @@ def names_a_lake(args: argparse.Namespace) -> bool:
 
 
 def open_lake(args: argparse.Namespace) -> Lake:
-    """The lake the options of :func:`add_lake_arguments` name."""
+    """The lake the options of :func:`lake_options` name."""
     if not names_a_lake(args):
         raise UsageError("name a lake: --lake DIR (local) or --athena-database DB (Athena)")
     if args.athena_database:

@@ -11,19 +11,19 @@ import sys
 from pathlib import Path
 
 from orginsight.analytics import hunts
+from orginsight.cli.command import Command, Group
 from orginsight.cli.options import (
-    Subparsers,
+    Options,
     UsageError,
-    add_account_argument,
-    add_command,
-    add_group,
-    add_lake_arguments,
-    add_region_argument,
-    add_table_output_arguments,
-    add_time_arguments,
+    account_filter,
+    lake_options,
     names_a_lake,
     open_lake,
+    option,
+    region_filter,
     stats_line,
+    table_output,
+    time_window,
     write_frame,
 )
 from orginsight.cli.params import HUNT_PARAM_HELP, PARAM_HELP, parse_hunt_params, parse_params
@@ -32,30 +32,19 @@ HUNT_FILTERS = {"since": "start", "until": "end", "account": "accounts", "region
 """Options that set a parameter every hunt takes (``hunts.COMMON_PARAMETERS``), and which one."""
 
 
-def add_sql_command(sub: Subparsers) -> None:
-    p = add_command(
-        sub,
-        "sql",
-        help="run Athena SQL over the lake",
-        description="Run one Athena-dialect SQL statement over the lake's tables (cloudtrail, ...).",
-        examples=[
-            'orginsight sql "SELECT eventname, count(*) n FROM cloudtrail '
-            'WHERE eventtime >= :since GROUP BY 1 ORDER BY n DESC" --param since=2024-06-01 --lake demo-lake',
-            'orginsight sql "SELECT eventname, count(*) n FROM cloudtrail WHERE account = :account AND '
-            'from_iso8601_timestamp(eventtime) >= :t GROUP BY 1 HAVING count(*) >= :n" --lake demo-lake '
-            "--param account=012345678901 --param t:timestamp=2026-01-01T00:00:00Z --param n:int=5",
-            "orginsight sql \"SELECT count(*) n FROM cloudtrail WHERE timestamp = '2026/11/20'\" "
-            "--athena-database security --workgroup orginsight --format csv --output-file counts.csv",
-        ],
-        run=run_sql,
-    )
-    p.add_argument("query", help="the SQL (Athena dialect); parameters written :name")
-    add_lake_arguments(p)
-    p.add_argument("--param", action="append", metavar="NAME[:TYPE]=VALUE", help=PARAM_HELP)
-    add_table_output_arguments(p)
-
-
 def run_sql(args: argparse.Namespace) -> int:
+    """run Athena SQL over the lake
+
+    Run one Athena-dialect SQL statement over the lake's tables (cloudtrail, ...).
+
+    orginsight sql "SELECT eventname, count(*) n FROM cloudtrail WHERE eventtime >= :since GROUP BY 1 ORDER BY
+        n DESC" --param since=2024-06-01 --lake demo-lake
+    orginsight sql "SELECT eventname, count(*) n FROM cloudtrail WHERE account = :account AND
+        from_iso8601_timestamp(eventtime) >= :t GROUP BY 1 HAVING count(*) >= :n" --lake demo-lake
+        --param account=012345678901 --param t:timestamp=2026-01-01T00:00:00Z --param n:int=5
+    orginsight sql "SELECT count(*) n FROM cloudtrail WHERE timestamp = '2026/11/20'"
+        --athena-database security --workgroup orginsight --format csv --output-file counts.csv
+    """
     params = parse_params(args.param)
     df = open_lake(args).sql_params(args.query, params)
     write_frame(df, args.format, args.output_file)
@@ -63,103 +52,62 @@ def run_sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_hunt_commands(sub: Subparsers) -> None:
-    group = add_group(
-        sub,
-        "hunt",
-        help="the hunt library: list, show, run and evaluate hunts",
-        description="Parameterized Athena hunts from queries/ (see 'orginsight hunt list').",
-        examples=["orginsight hunt run --all --lake demo-lake --since 30d"],
-    )
-    p = add_command(
-        group,
-        "list",
-        help="list the hunts",
-        description="List every hunt with its tactic, severity, ATT&CK techniques and own parameters.",
-        examples=["orginsight hunt list", "orginsight hunt list --format csv --output-file hunts.csv"],
-        run=run_hunt_list,
-    )
-    add_table_output_arguments(p)
-
-    p = add_command(
-        group,
-        "show",
-        help="the SQL of a hunt as it would run on Athena",
-        description="Print a hunt's SQL with its parameters bound (defaults unless given) and the "
-        "partition predicate Athena needs: paste it into the Athena console.",
-        examples=["orginsight hunt show console_login_without_mfa --since 2024-06-01 --account 111122223333"],
-        run=run_hunt_show,
-    )
-    p.add_argument("name", metavar="NAME")
-    add_hunt_filter_arguments(p)
-
-    p = add_command(
-        group,
-        "run",
-        help="run one hunt, or all of them",
-        description="Run a hunt on a lake and print its hits; with --all, run every hunt and print one "
-        "line each (hits, accounts, first and last hit).",
-        examples=[
-            "orginsight hunt run cloudtrail_tampering --lake demo-lake --since 7d",
-            "orginsight hunt run --all --lake demo-lake --since 30d",
-            "orginsight hunt run cloudtrail_tampering --athena-database security --workgroup orginsight "
-            "--since 7d --account 111122223333,222233334444",
-        ],
-        run=run_hunt,
-    )
-    p.add_argument("name", nargs="?", metavar="NAME")
-    p.add_argument("--all", action="store_true", help="run every hunt and summarize")
-    add_lake_arguments(p)
-    add_hunt_filter_arguments(p)
-    add_table_output_arguments(p)
-
-    p = add_command(
-        group,
-        "eval",
-        help="score every hunt against a demo lake's ground truth",
-        description="Run every hunt over a demo lake and compare its hits with scenario.json: per "
-        "hunt hits, true positives, false positives on background activity, precision and recall; "
-        "per ATT&CK technique the planted events found by any hunt. Exits 1 when a technique is missed.",
-        examples=["orginsight hunt eval --lake demo-lake"],
-        run=run_hunt_eval,
-    )
-    add_lake_arguments(p)
-    p.add_argument("--truth", metavar="FILE", help="ground truth (default: DIR/scenario.json of --lake)")
-    add_table_output_arguments(p, formats=("table", "csv", "json"), output_file=False)
-
-
-def add_hunt_filter_arguments(p: argparse.ArgumentParser) -> None:
-    """The parameters every hunt takes, as options, and ``--param`` for the hunt's own."""
-    add_time_arguments(
-        p,
+HUNT_FILTER_OPTIONS = Options(
+    time_window(
         since="start of the window: 7d, 24h, 2024-06-01, ISO time (default: the hunt's)",
         until="end of the window (default: now)",
-    )
-    add_account_argument(p, "limit to this account")
-    add_region_argument(p, "limit to this region")
-    p.add_argument("--param", action="append", metavar="NAME=VALUE", help=HUNT_PARAM_HELP)
+    ),
+    account_filter("limit to this account"),
+    region_filter("limit to this region"),
+    option("--param", action="append", metavar="NAME=VALUE", help=HUNT_PARAM_HELP),
+)
+"""The parameters every hunt takes, as options, and ``--param`` for the hunt's own."""
 
 
 def hunt_params(args: argparse.Namespace) -> dict[str, object]:
     """The hunt's parameters: ``--param`` pairs, then the shared filters (which win)."""
     params: dict[str, object] = {**parse_hunt_params(args.param)}
-    for option, name in HUNT_FILTERS.items():
-        if getattr(args, option):
-            params[name] = getattr(args, option)
+    for flag, name in HUNT_FILTERS.items():
+        if getattr(args, flag):
+            params[name] = getattr(args, flag)
     return params
 
 
 def run_hunt_list(args: argparse.Namespace) -> int:
+    """list the hunts
+
+    List every hunt with its tactic, severity, ATT&CK techniques and own parameters.
+
+    orginsight hunt list
+    orginsight hunt list --format csv --output-file hunts.csv
+    """
     write_frame(hunts.catalog(), args.format, args.output_file)
     return 0
 
 
 def run_hunt_show(args: argparse.Namespace) -> int:
+    """the SQL of a hunt as it would run on Athena
+
+    Print a hunt's SQL with its parameters bound (defaults unless given) and the partition predicate
+    Athena needs: paste it into the Athena console.
+
+    orginsight hunt show console_login_without_mfa --since 2024-06-01 --account 111122223333
+    """
     print(hunts.athena_sql(hunts.get(args.name), hunt_params(args)) + ";")
     return 0
 
 
 def run_hunt(args: argparse.Namespace) -> int:
+    """run one hunt, or all of them
+
+    Run a hunt on a lake and print its hits; with --all, run every hunt and print one line each (hits,
+    accounts, first and last hit).
+
+    orginsight hunt run cloudtrail_tampering --lake demo-lake --since 7d
+    orginsight hunt run --all --lake demo-lake --since 30d
+    orginsight hunt run cloudtrail_tampering --athena-database security --workgroup orginsight
+        --since 7d --account 111122223333,222233334444
+    """
     if bool(args.all) == bool(args.name):
         raise UsageError("name one hunt, or pass --all")
     params = hunt_params(args)
@@ -174,6 +122,14 @@ def run_hunt(args: argparse.Namespace) -> int:
 
 
 def run_hunt_eval(args: argparse.Namespace) -> int:
+    """score every hunt against a demo lake's ground truth
+
+    Run every hunt over a demo lake and compare its hits with scenario.json: per hunt hits, true
+    positives, false positives on background activity, precision and recall; per ATT&CK technique the
+    planted events found by any hunt. Exits 1 when a technique is missed.
+
+    orginsight hunt eval --lake demo-lake
+    """
     lake = open_lake(args)
     if not (args.truth or args.lake):
         raise UsageError("on Athena, name the ground truth: --truth FILE")
@@ -186,36 +142,16 @@ def run_hunt_eval(args: argparse.Namespace) -> int:
     return 1 if len(missed) else 0
 
 
-def add_sigma_command(sub: Subparsers) -> None:
-    p = add_command(
-        sub,
-        "sigma",
-        help="convert Sigma CloudTrail rules to Athena SQL and run them",
-        description="Convert Sigma rules (product: aws, service: cloudtrail) to Athena SQL over the cloudtrail "
-        "table and run them on a lake; rules that cannot be converted are listed with the reason. Without "
-        "a lake, print the SQL only.",
-        examples=[
-            "orginsight sigma ~/sigma/rules/cloud/aws --lake demo-lake --since 30d",
-            "orginsight sigma aws_cloudtrail_disable_logging.yml --print",
-        ],
-        run=run_sigma,
-    )
-    p.add_argument("rules", nargs="+", metavar="RULE_OR_DIR")
-    add_lake_arguments(p)
-    p.add_argument(
-        "--print", action="store_true", help="print each rule's SQL, bound, as it would run on Athena"
-    )
-    add_time_arguments(
-        p,
-        since="start of the window (default 30d)",
-        until="end of the window (default now)",
-        since_default="30d",
-        until_default="now",
-    )
-    add_table_output_arguments(p)
-
-
 def run_sigma(args: argparse.Namespace) -> int:
+    """convert Sigma CloudTrail rules to Athena SQL and run them
+
+    Convert Sigma rules (product: aws, service: cloudtrail) to Athena SQL over the cloudtrail table and
+    run them on a lake; rules that cannot be converted are listed with the reason. Without a lake, print
+    the SQL only.
+
+    orginsight sigma ~/sigma/rules/cloud/aws --lake demo-lake --since 30d
+    orginsight sigma aws_cloudtrail_disable_logging.yml --print
+    """
     from orginsight.analytics import sigma  # loads pySigma: only when the command runs
 
     run_on_lake = names_a_lake(args)
@@ -228,3 +164,56 @@ def run_sigma(args: argparse.Namespace) -> int:
         summary, _hits = sigma.run(open_lake(args), args.rules, args.since, args.until)
         write_frame(summary, args.format, args.output_file)
     return 0
+
+
+SQL = Command(
+    "sql",
+    run_sql,
+    option("query", help="the SQL (Athena dialect); parameters written :name"),
+    lake_options(),
+    option("--param", action="append", metavar="NAME[:TYPE]=VALUE", help=PARAM_HELP),
+    table_output(),
+)
+
+HUNT = Group(
+    "hunt",
+    """the hunt library: list, show, run and evaluate hunts
+
+    Parameterized Athena hunts from queries/ (see 'orginsight hunt list').
+
+    orginsight hunt run --all --lake demo-lake --since 30d
+    """,
+    Command("list", run_hunt_list, table_output()),
+    Command("show", run_hunt_show, option("name", metavar="NAME"), HUNT_FILTER_OPTIONS),
+    Command(
+        "run",
+        run_hunt,
+        option("name", nargs="?", metavar="NAME"),
+        option("--all", action="store_true", help="run every hunt and summarize"),
+        lake_options(),
+        HUNT_FILTER_OPTIONS,
+        table_output(),
+    ),
+    Command(
+        "eval",
+        run_hunt_eval,
+        lake_options(),
+        option("--truth", metavar="FILE", help="ground truth (default: DIR/scenario.json of --lake)"),
+        table_output(formats=("table", "csv", "json"), output_file=False),
+    ),
+)
+
+SIGMA = Command(
+    "sigma",
+    run_sigma,
+    option("rules", nargs="+", metavar="RULE_OR_DIR"),
+    lake_options(),
+    option("--print", action="store_true", help="print each rule's SQL, bound, as it would run on Athena"),
+    time_window(
+        since="start of the window (default 30d)",
+        until="end of the window (default now)",
+        since_default="30d",
+        until_default="now",
+    ),
+    table_output(),
+)

@@ -27,23 +27,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from functools import partial
+from typing import Any, Unpack
 
 import pandas as pd
 
-from orginsight.collectors.calls import RecordedCalls
-from orginsight.collectors.fanout import (
-    DEFAULT_WORKERS,
-    NotEnabled,
-    Outcome,
-    OutcomeLog,
-    Status,
-    Target,
-    fan_out,
-)
+from orginsight.collectors.calls import RecordedCalls, record_targets
+from orginsight.collectors.fanout import DEFAULT_WORKERS, Outcome, OutcomeLog, Status
 from orginsight.collectors.recording import ApiRecording, Call
 from orginsight.collectors.regions import resolve_regions
-from orginsight.collectors.service import RunOptions, Service, Table
+from orginsight.collectors.service import (
+    EVERY_ACCOUNT,
+    Coverage,
+    Covered,
+    LiveRun,
+    RunOptions,
+    Service,
+    collect_live,
+)
 from orginsight.sources.findings import to_utc
 
 SERVICE = "accessanalyzer"
@@ -112,32 +113,15 @@ _ACCOUNT_IN_PRINCIPAL = re.compile(r"^(\d{12})$|^arn:aws[\w-]*:(?:iam|sts)::(\d{
 # ----------------------------------------------------------------------------- get (API pages)
 
 
-def get_region(
-    connection: Any,
-    target: Target,
-    recording: ApiRecording,
-    log: OutcomeLog,
-    active_only: bool = True,
-    details_limit: int = DETAILS_LIMIT,
-) -> int:
+def get_region(api: RecordedCalls, active_only: bool = True, details_limit: int = DETAILS_LIMIT) -> int:
     """Record one account and region's analyzers, archive rules and findings; returns the findings listed."""
-    region, account = target.region, target.account
-    api = RecordedCalls(connection.client(SERVICE, region, account), recording, log, SERVICE, region, account)
-
     listed = api.pages("list_analyzers")
     if listed is None:
         return 0
     analyzers = [a for page in listed for a in page.get("analyzers", [])]
     if not analyzers:
-        log.failed(
-            account,
-            region,
-            "list_analyzers",
-            NotEnabled(
-                "NoAnalyzer", f"no IAM Access Analyzer analyzer in {region}: Access Analyzer is not on there"
-            ),
-        )
-        return 0
+        message = f"no IAM Access Analyzer analyzer in {api.region}: Access Analyzer is not on there"
+        return api.not_there("list_analyzers", "NoAnalyzer", message)
     found = 0
     filters = {"filter": ACTIVE_ONLY} if active_only else {}
     for analyzer in analyzers:
@@ -161,10 +145,10 @@ def get_region(
         for finding_id in active[:details_limit]:
             api.pages("get_finding_v2", analyzerArn=arn, id=finding_id)
         if len(active) > details_limit:
-            log.add(
+            api.log.add(
                 Outcome(
-                    account,
-                    region,
+                    api.account,
+                    api.region,
                     "get_finding_v2",
                     Status.ERROR,
                     "DetailsLimitReached",
@@ -172,7 +156,7 @@ def get_region(
                     "the rest have summary rows only",
                 )
             )
-    log.ok(account, region, SERVICE, items=found)
+    api.log.ok(api.account, api.region, SERVICE, items=found)
     return found
 
 
@@ -188,16 +172,8 @@ def get_accessanalyzer(
     progress: bool = True,
 ) -> ApiRecording:
     """Record Access Analyzer state in every account (None: the base credentials) x region, on a thread pool."""
-    targets = [Target(a, r) for a in accounts for r in regions]
-    fan_out(
-        lambda t: get_region(connection, t, recording, log, active_only, details_limit),
-        targets,
-        log,
-        "accessanalyzer regions",
-        workers=workers,
-        progress=progress,
-    )
-    return recording
+    step = partial(get_region, active_only=active_only, details_limit=details_limit)
+    return record_targets(connection, SERVICE, step, regions, recording, log, accounts, workers, progress)
 
 
 # ----------------------------------------------------------------------------- transform (pure)
@@ -421,35 +397,48 @@ def accessanalyzer_frames(
     }
 
 
+def coverage_status(recording: ApiRecording) -> tuple[Covered, dict[str, Covered]]:
+    """Access Analyzer per (account, region): external access, with unused and internal access as features.
+
+    An analyzer's type says its zone of trust and what it analyzes (``ORGANIZATION_UNUSED_ACCESS``: every
+    account of the organization, unused access). An ACTIVE organization analyzer covers every account in
+    its region (``EVERY_ACCOUNT``), an ACTIVE account analyzer its own account; a recorded region without
+    one is not covered. Features are the kinds of analyzer found in a region (``UNUSED_ACCESS``,
+    ``INTERNAL_ACCESS``), so a single region's unused-access analyzer (IAM is global) is not a gap elsewhere.
+    """
+    status: Covered = {}
+    features: dict[str, Covered] = {}
+    for region in recording.regions(SERVICE):
+        org: dict[str, bool] = {"": False}  # analyzed kind ("" = external access) -> active
+        own: dict[str, dict[str, bool]] = {}
+        for a in transform_analyzers(region, recording.calls(SERVICE, region, "list_analyzers")):
+            scope, _, kind = a["type"].partition("_")
+            found = org if scope == "ORGANIZATION" else own.setdefault(a["analyzer_arn"].split(":")[4], {})
+            found[kind] = found.get(kind, False) or a["status"] == "ACTIVE"
+        kinds = set(org).union(*own.values())
+        for account in (EVERY_ACCOUNT, *own):
+            for kind in kinds:
+                on = org.get(kind, False) or own.get(account, {}).get(kind, False)
+                (features.setdefault(kind, {}) if kind else status)[(account, region)] = on
+    return status, features
+
+
 def collect_accessanalyzer(
     connection: Any,
     regions: Sequence[str],
-    log: OutcomeLog | None = None,
     accounts: Sequence[str | None] = (None,),
-    org: pd.DataFrame | None = None,
     active_only: bool = True,
     details_limit: int = DETAILS_LIMIT,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-    recording: ApiRecording | None = None,
+    **run: Unpack[LiveRun],
 ) -> dict[str, pd.DataFrame]:
     """Live Access Analyzer tables; each frame's ``attrs["failures"]`` lists what failed where."""
-    log = log or OutcomeLog()
-    recording = get_accessanalyzer(
-        connection,
-        regions,
-        recording or ApiRecording(),
-        log,
-        accounts,
-        active_only,
-        details_limit,
-        workers=workers,
-        progress=progress,
+    return collect_live(
+        accessanalyzer_frames,
+        lambda recording, log, workers, progress: get_accessanalyzer(
+            connection, regions, recording, log, accounts, active_only, details_limit, workers, progress
+        ),
+        **run,
     )
-    frames = accessanalyzer_frames(recording, org)
-    for df in frames.values():
-        df.attrs["failures"] = log.failure_records()
-    return frames
 
 
 # ----------------------------------------------------------------------------- registration
@@ -480,16 +469,12 @@ CALLS = ("get_finding_v2", "list_analyzers", "list_archive_rules", "list_finding
 ListFindings for both listings, GetFinding for GetFindingV2)."""
 
 ACCESSANALYZER = Service(
-    name="accessanalyzer",
     api=SERVICE,
-    operations=frozenset((SERVICE, op) for op in CALLS),
-    tables=(
-        Table("analyzers", transform_analyzers),
-        Table("findings", transform_findings),
-        Table("archive_rules", transform_archive_rules),
-    ),
+    calls=CALLS,  # demo/access_findings.py records every call, weekly snapshots too
+    tables=(transform_analyzers, transform_findings, transform_archive_rules),
     frames=accessanalyzer_frames,
     get=get_for_run,
-    demo_records=frozenset({"list_analyzers"}),  # what the coverage matrix reads
+    coverage=(Coverage("Access Analyzer", transform=coverage_status),),
+    finding_pages=("list_findings", "get_finding_v2"),
 )
 """IAM Access Analyzer in the registry (``orginsight.collectors.registry.SERVICES["accessanalyzer"]``)."""

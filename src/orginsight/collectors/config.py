@@ -4,6 +4,9 @@ An organization aggregator (in one region of the delegated administrator or mana
 holds every source account's and region's Config results, so nothing here assumes a role in a
 member account. Per aggregator:
 
+- ``describe_configuration_aggregator_sources_status``: which accounts (an ACCOUNT source) or the whole
+  organization (an ORGANIZATION source) the aggregator collects from, in which regions, and whether each
+  source's last update SUCCEEDED: posture's Config coverage where no rule evaluates an account;
 - ``describe_aggregate_compliance_by_config_rules``: one row per rule x account x region, with the
   count of non-compliant resources (capped at 100 by AWS, hence ``count_capped``);
 - ``get_aggregate_compliance_details_by_config_rule`` for each NON_COMPLIANT rule x account x region
@@ -32,7 +35,7 @@ from botocore.exceptions import ClientError
 from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
 from orginsight.collectors.recording import ApiRecording, Call, paginate
 from orginsight.collectors.regions import resolve_regions
-from orginsight.collectors.service import RunOptions, Service, Table
+from orginsight.collectors.service import EVERY_ACCOUNT, Coverage, Covered, RunOptions, Service
 from orginsight.errors import CollectionError
 from orginsight.timerange import parse_time
 
@@ -155,8 +158,11 @@ def get_aggregator(
     workers: int = DEFAULT_WORKERS,
     progress: bool = True,
 ) -> int:
-    """Record one aggregator's compliance, conformance packs and resource counts; returns the number of
-    non-compliant resources fetched."""
+    """Record one aggregator's sources' status, compliance, conformance packs and resource counts; returns
+    the number of non-compliant resources fetched.
+
+    The sources' status comes first and on its own: a denied or failed call there loses only that
+    coverage evidence, and the compliance that follows is read either way."""
     client = connection.client(SERVICE, region)
 
     def pages(operation: str, account: str | None = None, where: str | None = None, **params: Any) -> Any:
@@ -167,6 +173,7 @@ def get_aggregator(
 
         return log.call(account, where or region, operation, _config_call(fetch))
 
+    pages("describe_configuration_aggregator_sources_status")
     rules = pages("describe_aggregate_compliance_by_config_rules")
     if rules is None:
         return 0
@@ -244,25 +251,43 @@ def get_config(
 # ----------------------------------------------------------------------------- transform (pure)
 
 
-def transform_rule_compliance(calls: list[Call]) -> list[dict[str, Any]]:
-    """Rule x account x region rows from DescribeAggregateComplianceByConfigRules pages."""
+def _compliance(
+    calls: list[Call], key: str, named: tuple[str, str], counts: dict[str, tuple[str, ...]]
+) -> list[dict[str, Any]]:
+    """One row per item x account x region of an aggregate compliance listing (``key``): the aggregator, the
+    item's name (``named``: column, response key), where, its compliance type, and ``counts`` (column ->
+    path of keys inside the item's ``Compliance``)."""
     rows = []
     for call in calls:
-        for r in call["response"].get("AggregateComplianceByConfigRules", []):
-            compliance = r.get("Compliance") or {}
-            count = compliance.get("ComplianceContributorCount") or {}
-            rows.append(
-                {
-                    "aggregator": call["params"]["ConfigurationAggregatorName"],
-                    "rule": r["ConfigRuleName"],
-                    "account_id": r.get("AccountId"),
-                    "region": r.get("AwsRegion"),
-                    "compliance": compliance.get("ComplianceType"),
-                    "non_compliant_resources": count.get("CappedCount"),
-                    "count_capped": count.get("CapExceeded"),
-                }
-            )
+        for item in call["response"].get(key, []):
+            compliance = item.get("Compliance") or {}
+            row = {
+                "aggregator": call["params"]["ConfigurationAggregatorName"],
+                named[0]: item[named[1]],
+                "account_id": item.get("AccountId"),
+                "region": item.get("AwsRegion"),
+                "compliance": compliance.get("ComplianceType"),
+            }
+            for column, path in counts.items():
+                value: Any = compliance
+                for k in path:
+                    value = (value or {}).get(k)
+                row[column] = value
+            rows.append(row)
     return rows
+
+
+def transform_rule_compliance(calls: list[Call]) -> list[dict[str, Any]]:
+    """Rule x account x region rows from DescribeAggregateComplianceByConfigRules pages."""
+    return _compliance(
+        calls,
+        "AggregateComplianceByConfigRules",
+        ("rule", "ConfigRuleName"),
+        {
+            "non_compliant_resources": ("ComplianceContributorCount", "CappedCount"),
+            "count_capped": ("ComplianceContributorCount", "CapExceeded"),
+        },
+    )
 
 
 def transform_resource_compliance(calls: list[Call]) -> list[dict[str, Any]]:
@@ -293,23 +318,16 @@ def transform_resource_compliance(calls: list[Call]) -> list[dict[str, Any]]:
 
 def transform_conformance_packs(calls: list[Call]) -> list[dict[str, Any]]:
     """Conformance pack x account x region rows from DescribeAggregateComplianceByConformancePacks pages."""
-    rows = []
-    for call in calls:
-        for p in call["response"].get("AggregateComplianceByConformancePacks", []):
-            compliance = p.get("Compliance") or {}
-            rows.append(
-                {
-                    "aggregator": call["params"]["ConfigurationAggregatorName"],
-                    "conformance_pack": p["ConformancePackName"],
-                    "account_id": p.get("AccountId"),
-                    "region": p.get("AwsRegion"),
-                    "compliance": compliance.get("ComplianceType"),
-                    "compliant_rules": compliance.get("CompliantRuleCount"),
-                    "non_compliant_rules": compliance.get("NonCompliantRuleCount"),
-                    "total_rules": compliance.get("TotalRuleCount"),
-                }
-            )
-    return rows
+    return _compliance(
+        calls,
+        "AggregateComplianceByConformancePacks",
+        ("conformance_pack", "ConformancePackName"),
+        {
+            "compliant_rules": ("CompliantRuleCount",),
+            "non_compliant_rules": ("NonCompliantRuleCount",),
+            "total_rules": ("TotalRuleCount",),
+        },
+    )
 
 
 def transform_resource_counts(calls: list[Call]) -> list[dict[str, Any]]:
@@ -374,6 +392,33 @@ def config_frames(recording: ApiRecording, org: pd.DataFrame | None = None) -> d
     }
 
 
+def coverage_status(recording: ApiRecording) -> tuple[Covered, dict[str, Covered]]:
+    """Config per (account, region) for posture's coverage matrix (no features).
+
+    Everything comes from the organization aggregator, as the collector reads no member account: a
+    member's recorder status is not read directly, but shows in the aggregator's evaluations and its
+    sources' status. The more direct evidence wins: an account and region with rule evaluations in
+    DescribeAggregateComplianceByConfigRules has a recorder on; elsewhere the aggregator's source status
+    (DescribeConfigurationAggregatorSourcesStatus) decides: an ACCOUNT source covers its account, an
+    ORGANIZATION source every account of the organization, in its region, while its last update SUCCEEDED.
+    """
+    status: Covered = {}
+    for region in recording.regions(SERVICE):
+        rules = recording.calls(SERVICE, region, "describe_aggregate_compliance_by_config_rules")
+        for row in transform_rule_compliance(rules):
+            if row["account_id"] and row["region"]:
+                status.setdefault((row["account_id"], row["region"]), True)
+        for call in recording.calls(SERVICE, region, "describe_configuration_aggregator_sources_status"):
+            for source in call["response"].get("AggregatedSourceStatusList", []):
+                account = (
+                    EVERY_ACCOUNT if source.get("SourceType") == "ORGANIZATION" else source.get("SourceId")
+                )
+                if account:
+                    ok = source.get("LastUpdateStatus") == "SUCCEEDED"
+                    status.setdefault((account, source.get("AwsRegion") or region), ok)
+    return status, {}
+
+
 # ----------------------------------------------------------------------------- ad-hoc queries
 
 
@@ -428,6 +473,7 @@ def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, optio
 CALLS = (
     "describe_aggregate_compliance_by_config_rules",
     "describe_aggregate_compliance_by_conformance_packs",
+    "describe_configuration_aggregator_sources_status",
     "describe_configuration_aggregators",
     "get_aggregate_compliance_details_by_config_rule",
     "get_aggregate_discovered_resource_counts",
@@ -436,18 +482,19 @@ CALLS = (
 """The Config operations ``get_config`` and ``select_resources`` call."""
 
 CONFIG = Service(
-    name="config",
     api=SERVICE,
-    operations=frozenset((SERVICE, op) for op in CALLS),
+    calls=CALLS,
     tables=(
-        Table("rule_compliance", transform_rule_compliance),
-        Table("resource_compliance", transform_resource_compliance),
-        Table("conformance_packs", transform_conformance_packs),
-        Table("resource_counts", transform_resource_counts),
+        transform_rule_compliance,
+        transform_resource_compliance,
+        transform_conformance_packs,
+        transform_resource_counts,
     ),
     frames=config_frames,
     get=get_for_run,
-    # The demo records only what the coverage matrix reads (posture); the aggregator calls come with issue 17's demo.
-    demo_records=frozenset({"describe_configuration_aggregator_sources_status"}),
+    coverage=(Coverage("Config", transform=coverage_status),),
+    # demo/compliance.py records get_config's calls but the sources' status, which org.py records; the demo
+    # runs no ad-hoc select.
+    demo_records=frozenset(CALLS) - {"select_aggregate_resource_config"},
 )
 """AWS Config in the registry (to be wired as ``orginsight.collectors.registry.SERVICES["config"]``)."""

@@ -14,7 +14,8 @@ A region without a detector is recorded as ``Status.NOT_ENABLED`` (code ``NoDete
 GuardDuty's S3 export (``AWSLogs/<account>/GuardDuty/<region>/yyyy/mm/dd/<uuid>.jsonl.gz``, one
 camelCase finding a line) is read into the same findings frame: from a local lake by
 ``orginsight.sources.guardduty_export.read_guardduty_export``, from its bucket by
-``read_guardduty_export_s3`` here (a fan-out over S3 objects, with failures as data).
+``orginsight.collectors.guardduty_export.read_guardduty_export_s3`` (a fan-out over S3 objects,
+with failures as data).
 """
 
 from __future__ import annotations
@@ -26,14 +27,12 @@ from typing import Any
 
 import pandas as pd
 
-from orginsight.collectors.calls import RecordedCalls
-from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
+from orginsight.collectors.calls import RecordedCalls, RegionalService
+from orginsight.collectors.fanout import OutcomeLog
 from orginsight.collectors.recording import ApiRecording, Call
-from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import Coverage, RunOptions, Service, Table
-from orginsight.sources.findings import FindingsBatch, normalize_findings, to_utc
-from orginsight.sources.guardduty_export import export_frame, parse_export_object, read_guardduty_export
-from orginsight.sources.layout import GUARDDUTY_KEY
+from orginsight.sources.findings import normalize_findings, to_utc
+from orginsight.sources.guardduty_export import read_guardduty_export
 
 SERVICE = "guardduty"
 FINDINGS_PAGE = 50
@@ -91,30 +90,15 @@ def finding_criteria(
 # ----------------------------------------------------------------------------- get (API pages)
 
 
-def get_region(
-    connection: Any,
-    target: Target,
-    recording: ApiRecording,
-    log: OutcomeLog,
-    criteria: dict[str, Any],
-    findings: bool = True,
-) -> int:
+def get_region(api: RecordedCalls, criteria: dict[str, Any]) -> int:
     """Record one region's GuardDuty state; returns the number of findings fetched."""
-    region, account = target.region, target.account
-    api = RecordedCalls(connection.client(SERVICE, region, account), recording, log, SERVICE, region, account)
-
     listed = api.pages("list_detectors")
     if listed is None:
         return 0
     detectors = [d for page in listed for d in page.get("DetectorIds", [])]
     if not detectors:
-        log.failed(
-            account,
-            region,
-            "list_detectors",
-            NotEnabled("NoDetector", f"no GuardDuty detector in {region}: GuardDuty is not enabled there"),
-        )
-        return 0
+        message = f"no GuardDuty detector in {api.region}: GuardDuty is not enabled there"
+        return api.not_there("list_detectors", "NoDetector", message)
     fetched = 0
     for detector in detectors:
         api.one("get_detector", DetectorId=detector)
@@ -126,9 +110,10 @@ def get_region(
             )
         api.one("describe_organization_configuration", DetectorId=detector)
         api.one("get_findings_statistics", DetectorId=detector, GroupBy="SEVERITY", FindingCriteria=criteria)
-        if findings:
-            fetched += get_findings(api.client, detector, region, account, recording, log, criteria)
-    log.ok(account, region, "guardduty", items=fetched)
+        fetched += get_findings(
+            api.client, detector, api.region, api.account, api.recording, api.log, criteria
+        )
+    api.log.ok(api.account, api.region, "guardduty", items=fetched)
     return fetched
 
 
@@ -175,30 +160,6 @@ def get_findings(
     except Exception as e:  # noqa: BLE001 - keep the findings already fetched, record why the rest is missing
         log.failed(account, region, "list_findings/get_findings", e)
     return fetched
-
-
-def get_guardduty(
-    connection: Any,
-    regions: Sequence[str],
-    recording: ApiRecording,
-    log: OutcomeLog,
-    criteria: dict[str, Any] | None = None,
-    findings: bool = True,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-) -> ApiRecording:
-    """Record GuardDuty state in every region, from the delegated admin, on a bounded thread pool."""
-    criteria = criteria if criteria is not None else finding_criteria()
-    targets = [Target(None, r) for r in regions]
-    fan_out(
-        lambda t: get_region(connection, t, recording, log, criteria, findings),
-        targets,
-        log,
-        "guardduty regions",
-        workers=workers,
-        progress=progress,
-    )
-    return recording
 
 
 # ----------------------------------------------------------------------------- transform (pure)
@@ -422,97 +383,20 @@ def guardduty_frames(recording: ApiRecording, org: pd.DataFrame | None = None) -
     }
 
 
-def collect_guardduty(
-    connection: Any,
-    regions: Sequence[str],
-    log: OutcomeLog | None = None,
-    criteria: dict[str, Any] | None = None,
-    org: pd.DataFrame | None = None,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-    recording: ApiRecording | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Live GuardDuty tables over ``regions``; each frame's ``attrs["failures"]`` lists what failed where."""
-    log = log or OutcomeLog()
-    recording = get_guardduty(
-        connection, regions, recording or ApiRecording(), log, criteria, workers=workers, progress=progress
-    )
-    frames = guardduty_frames(recording, org)
-    for df in frames.values():
-        df.attrs["failures"] = log.failure_records()
-    return frames
+def run_criteria(options: RunOptions) -> dict[str, Any]:
+    """``orginsight collect guardduty``'s findings: updated since, of at least the severity, archived too."""
+    archived = None if options.include_archived else False
+    return finding_criteria(since=options.since, min_severity=options.min_severity, archived=archived)
 
 
-# ----------------------------------------------------------------------------- the S3 export, from its bucket
-
-
-def read_guardduty_export_s3(
-    connection: Any,
-    bucket: str,
-    prefix: str = "",
-    accounts: Sequence[str] | None = None,
-    regions: set[str] | None = None,
-    org: pd.DataFrame | None = None,
-    log: OutcomeLog | None = None,
-    latest_only: bool = True,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Findings from GuardDuty's export in its S3 bucket (``<prefix>AWSLogs/<account>/GuardDuty/...``).
-
-    Lists only the named accounts' folders when ``accounts`` is given, reads the objects on a
-    bounded thread pool, and records per-object failures (e.g. AccessDenied, or KMS denying the
-    decrypt of the export's SSE-KMS objects) in ``df.attrs["failures"]``.
-    """
-    log = log or OutcomeLog()
-    s3 = connection.client("s3", connection.home_region)
-    bases = [f"{prefix}AWSLogs/{a}/GuardDuty/" for a in accounts] if accounts else [f"{prefix}AWSLogs/"]
-    keys = []
-    for base in bases:
-        pages = log.call(
-            None,
-            None,
-            "list_objects_v2",
-            lambda base=base: list(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base)),
-        )
-        for page in pages or []:
-            for obj in page.get("Contents", []):
-                m = GUARDDUTY_KEY.search(obj["Key"][len(prefix) :])
-                if m and (not regions or m["region"] in regions):
-                    keys.append((obj["Key"], m["account"], m["region"]))
-
-    def read(target: Target) -> FindingsBatch:
-        key = target.account or ""
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return parse_export_object(body, f"s3://{bucket}/{key}")
-
-    # The fan-out target carries the object key; failures are re-labelled with account and region below.
-    results = fan_out(
-        read, [Target(k, r) for k, _a, r in keys], log, "get_object", workers=workers, progress=progress
-    )
-    batch = FindingsBatch()
-    for _target, found in results:
-        batch.extend(found)
-    df = export_frame(batch, org, latest_only)
-    df.attrs["failures"] = log.failure_records()
-    return df
+REGIONS = RegionalService(SERVICE, get_region, finding_criteria, guardduty_frames, run_criteria)
+get_guardduty = REGIONS.get
+"""Record GuardDuty state in every region (``connection, regions, recording, log, criteria``)."""
+collect_guardduty = REGIONS.collect
+"""Live GuardDuty tables over ``regions`` (``connection, regions, criteria``, ``LiveRun`` options)."""
 
 
 # ----------------------------------------------------------------------------- registration
-
-
-def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, options: RunOptions) -> list[str]:
-    """``orginsight collect guardduty``: every picked region's state and the findings the options select."""
-    regions = resolve_regions(options.regions, connection, SERVICE)
-    criteria = finding_criteria(
-        since=options.since,
-        min_severity=options.min_severity,
-        archived=None if options.include_archived else False,
-    )
-    get_guardduty(
-        connection, regions, recording, log, criteria, workers=options.workers, progress=options.progress
-    )
-    return regions
 
 
 CALLS = (
@@ -528,29 +412,22 @@ CALLS = (
 """The GuardDuty operations ``get_guardduty`` calls (``read_guardduty_export_s3`` reads S3 besides)."""
 
 GUARDDUTY = Service(
-    name="guardduty",
     api=SERVICE,
-    operations=frozenset((SERVICE, op) for op in CALLS) | {("s3", "list_objects_v2"), ("s3", "get_object")},
+    calls=CALLS,
+    other_calls=frozenset({("s3", "list_objects_v2"), ("s3", "get_object")}),  # read_guardduty_export_s3
     tables=(
-        Table("detectors", transform_detectors),
-        Table("members", transform_members),
-        Table("member_features", transform_member_features),
-        Table("organization_configuration", transform_org_configuration),
-        Table("statistics", transform_statistics),
-        Table("findings", transform_findings),
+        transform_detectors,
+        transform_members,
+        transform_member_features,
+        Table(transform_org_configuration, "organization_configuration"),
+        transform_statistics,
+        transform_findings,
     ),
     frames=guardduty_frames,
-    get=get_for_run,
+    get=REGIONS.get_for_run,
+    finding_pages=("get_findings",),
     demo_records=frozenset({"list_detectors", "list_members", "describe_organization_configuration"}),
-    coverage=(
-        Coverage(
-            "GuardDuty",
-            SERVICE,
-            status_key="RelationshipStatus",
-            enabled=frozenset({"ENABLED"}),
-            transform=transform_coverage,
-        ),
-    ),
+    coverage=(Coverage("GuardDuty", transform=transform_coverage),),
     export_findings=read_guardduty_export,  # the demo lake's findings are its S3 export
 )
 """GuardDuty in the registry (``orginsight.collectors.registry.SERVICES["guardduty"]``)."""

@@ -17,17 +17,15 @@ multiple accounts", 2024):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from orginsight.collectors.calls import RecordedCalls
-from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
+from orginsight.collectors.calls import RecordedCalls, RegionalService
 from orginsight.collectors.recording import ApiRecording, Call
-from orginsight.collectors.regions import resolve_regions
-from orginsight.collectors.service import RunOptions, Service, Table
+from orginsight.collectors.service import Coverage, Covered, RunOptions, Service
 from orginsight.sources.findings import to_utc
 
 SERVICE = "inspector2"
@@ -71,6 +69,7 @@ FINDING_COLUMNS = [
     "resource_id",
     "resource_region",
     "resource_count",
+    "instance_profile_arn",
     "first_observed_at",
     "last_observed_at",
     "updated_at",
@@ -117,70 +116,28 @@ def finding_filter(since: datetime | None = None, include_closed: bool = False) 
 # ----------------------------------------------------------------------------- get (API pages)
 
 
-def get_region(
-    connection: Any,
-    target: Target,
-    recording: ApiRecording,
-    log: OutcomeLog,
-    criteria: dict[str, Any],
-    findings: bool = True,
-) -> int:
+def get_region(api: RecordedCalls, criteria: dict[str, Any]) -> int:
     """Record one region's Inspector state from the delegated admin; returns the number of findings."""
-    region, account = target.region, target.account
-    api = RecordedCalls(connection.client(SERVICE, region, account), recording, log, SERVICE, region, account)
-
     own = api.one("batch_get_account_status")
     if own is None:
         return 0
     states = [a["state"]["status"] for a in own.get("accounts", [])]
     if not any(s in ACTIVE_STATES for s in states):
-        log.failed(
-            account,
-            region,
-            "batch_get_account_status",
-            NotEnabled(
-                "InspectorNotEnabled", f"Inspector is not enabled in {region} (status {states or None})"
-            ),
-        )
-        return 0
+        message = f"Inspector is not enabled in {api.region} (status {states or None})"
+        return api.not_there("batch_get_account_status", "InspectorNotEnabled", message)
     members = api.pages("list_members", onlyAssociated=False, maxResults=50) or []
     ids = [m["accountId"] for page in members for m in page.get("members", [])]
     for start in range(0, len(ids), STATUS_BATCH):
         api.one("batch_get_account_status", accountIds=ids[start : start + STATUS_BATCH])
-    fetched = 0
-    if findings:
-        api.pages("list_findings", filterCriteria=criteria, maxResults=FINDINGS_PAGE)
-        # Counted from the recording: a walk that failed half-way keeps (and counts) the pages it got.
-        fetched = sum(
-            len(r.get("findings", [])) for r in recording.responses(SERVICE, region, "list_findings")
-        )
+    api.pages("list_findings", filterCriteria=criteria, maxResults=FINDINGS_PAGE)
+    # Counted from the recording: a walk that failed half-way keeps (and counts) the pages it got.
+    fetched = sum(
+        len(r.get("findings", [])) for r in api.recording.responses(SERVICE, api.region, "list_findings")
+    )
     api.pages("list_coverage", maxResults=COVERAGE_PAGE)
     api.pages("list_finding_aggregations", aggregationType="ACCOUNT", maxResults=AGGREGATIONS_PAGE)
-    log.ok(account, region, "inspector2", items=fetched)
+    api.log.ok(api.account, api.region, "inspector2", items=fetched)
     return fetched
-
-
-def get_inspector(
-    connection: Any,
-    regions: Sequence[str],
-    recording: ApiRecording,
-    log: OutcomeLog,
-    criteria: dict[str, Any] | None = None,
-    findings: bool = True,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-) -> ApiRecording:
-    """Record Inspector state in every region, from the delegated admin, on a bounded thread pool."""
-    criteria = criteria if criteria is not None else finding_filter()
-    fan_out(
-        lambda t: get_region(connection, t, recording, log, criteria, findings),
-        [Target(None, r) for r in regions],
-        log,
-        "inspector2 regions",
-        workers=workers,
-        progress=progress,
-    )
-    return recording
 
 
 # ----------------------------------------------------------------------------- transform (pure)
@@ -289,6 +246,10 @@ def transform_finding(finding: dict[str, Any], region: str | None = None) -> dic
         "resource_id": resource_id(resource) if resource else None,
         "resource_region": resource.get("region"),
         "resource_count": len(resources),
+        # the instance's role, through its profile: what the exposure paths follow (analytics/posture/exposure.py)
+        "instance_profile_arn": ((resource.get("details") or {}).get("awsEc2Instance") or {}).get(
+            "iamInstanceProfileArn"
+        ),
         "first_observed_at": to_utc(finding["firstObservedAt"]),
         "last_observed_at": to_utc(finding["lastObservedAt"]),
         "updated_at": to_utc(finding.get("updatedAt")),
@@ -402,6 +363,32 @@ def inspector_frames(recording: ApiRecording, org: pd.DataFrame | None = None) -
     return frames
 
 
+def coverage_status(recording: ApiRecording) -> tuple[Covered, dict[str, Covered]]:
+    """Inspector per (account, region), and per scan type, for posture's coverage matrix.
+
+    An account's own BatchGetAccountStatus state wins (covered in ``ACTIVE_STATES``); else an ENABLED
+    member of the delegated administrator is covered, and the administrator itself. Features are the
+    scan types of that state (``EC2``, ``ECR``, ``LAMBDA``, ``LAMBDA_CODE``: ``resourceState``).
+    """
+    status: Covered = {}
+    features: dict[str, Covered] = {}
+    for region in recording.regions(SERVICE):
+        members = transform_members(region, recording.calls(SERVICE, region, "list_members"))
+        for m in members:
+            status[(m["account_id"], region)] = str(m["relationship_status"]).upper() == "ENABLED"
+        for admin in sorted({m["delegated_admin_account_id"] for m in members} - {None}):
+            status.setdefault((admin, region), True)
+        for row in transform_account_status(
+            region, recording.calls(SERVICE, region, "batch_get_account_status")
+        ):
+            key = (row["account_id"], region)
+            status[key] = row["status"] in ACTIVE_STATES
+            for kind in ACCOUNT_STATUS_COLUMNS[3:]:
+                if row[kind] is not None:
+                    features.setdefault(kind.upper(), {})[key] = row[kind] in ACTIVE_STATES
+    return status, features
+
+
 TABLE_COLUMNS = {
     "findings": FINDING_COLUMNS,
     "coverage": COVERAGE_COLUMNS,
@@ -411,38 +398,17 @@ TABLE_COLUMNS = {
 }
 
 
-def collect_inspector(
-    connection: Any,
-    regions: Sequence[str],
-    log: OutcomeLog | None = None,
-    criteria: dict[str, Any] | None = None,
-    org: pd.DataFrame | None = None,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-    recording: ApiRecording | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Live Inspector tables over ``regions``; each frame's ``attrs["failures"]`` lists what failed where."""
-    log = log or OutcomeLog()
-    recording = get_inspector(
-        connection, regions, recording or ApiRecording(), log, criteria, workers=workers, progress=progress
-    )
-    frames = inspector_frames(recording, org)
-    for df in frames.values():
-        df.attrs["failures"] = log.failure_records()
-    return frames
+def run_criteria(options: RunOptions) -> dict[str, Any]:
+    """``orginsight collect inspector``'s findings: updated since, closed and suppressed ones too if asked."""
+    return finding_filter(since=options.since, include_closed=options.include_archived)
+
+
+REGIONS = RegionalService(SERVICE, get_region, finding_filter, inspector_frames, run_criteria)
+collect_inspector = REGIONS.collect
+"""Live Inspector tables over ``regions`` (``connection, regions, criteria``, ``LiveRun`` options)."""
 
 
 # ----------------------------------------------------------------------------- registration
-
-
-def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, options: RunOptions) -> list[str]:
-    """``orginsight collect inspector``: every picked region's state and the findings the options select."""
-    regions = resolve_regions(options.regions, connection, SERVICE)
-    criteria = finding_filter(since=options.since, include_closed=options.include_archived)
-    get_inspector(
-        connection, regions, recording, log, criteria, workers=options.workers, progress=options.progress
-    )
-    return regions
 
 
 CALLS = (
@@ -452,24 +418,22 @@ CALLS = (
     "list_findings",
     "list_members",
 )
-"""The Inspector operations ``get_inspector`` calls."""
+"""The Inspector operations ``get_region`` calls."""
 
 INSPECTOR = Service(
-    name="inspector",
     api=SERVICE,
-    operations=frozenset((SERVICE, op) for op in CALLS),
+    name="inspector",
+    calls=CALLS,  # demo/vulnerabilities.py records every call, weekly snapshots too
     tables=(
-        Table("findings", transform_findings),
-        Table("coverage", transform_coverage),
-        Table("aggregations", transform_aggregations),
-        Table("members", transform_members),
-        Table("account_status", transform_account_status),
+        transform_findings,
+        transform_coverage,
+        transform_aggregations,
+        transform_members,
+        transform_account_status,
     ),
     frames=inspector_frames,
-    get=get_for_run,
-    demo_records=frozenset({"batch_get_account_status", "list_members"}),  # what the coverage matrix reads
+    get=REGIONS.get_for_run,
+    coverage=(Coverage("Inspector", transform=coverage_status),),
+    finding_pages=("list_findings",),
 )
-"""Inspector in the registry (wired by the lead into ``orginsight.collectors.registry.SERVICES``).
-
-No ``coverage`` here: posture's matrix already reads Inspector's ``list_members`` and
-``batch_get_account_status`` pages (``analytics/posture/coverage.py``)."""
+"""Inspector in the registry (``orginsight.collectors.registry.SERVICES["inspector"]``)."""

@@ -19,17 +19,16 @@ and the jobs it runs for them in each region where Macie is enabled):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
-from orginsight.collectors.recording import ApiRecording, Call, paginate
-from orginsight.collectors.regions import resolve_regions
-from orginsight.collectors.service import RunOptions, Service, Table
+from orginsight.collectors.calls import RecordedCalls, RegionalService
+from orginsight.collectors.fanout import NotEnabled
+from orginsight.collectors.recording import ApiRecording, Call
+from orginsight.collectors.service import Coverage, Covered, RunOptions, Service
 from orginsight.sources.findings import to_utc
 
 SERVICE = "macie2"
@@ -122,70 +121,34 @@ def finding_criteria(
     return {"criterion": criterion}
 
 
-def not_enabled(error: BaseException) -> bool:
-    """Whether a boto3 error says Macie is not enabled in the region (403 "Macie is not enabled")."""
-    if not isinstance(error, ClientError):
-        return False
+def not_enabled(error: ClientError, region: str | None) -> NotEnabled | None:
+    """A region without Macie (403 ``AccessDeniedException`` "Macie is not enabled") as ``NotEnabled``, not a
+    denied permission; None for any other error."""
     err = error.response.get("Error", {})
-    return err.get("Code") == "AccessDeniedException" and "not enabled" in str(err.get("Message", "")).lower()
+    if err.get("Code") == "AccessDeniedException" and "not enabled" in str(err.get("Message", "")).lower():
+        return NotEnabled(NOT_ENABLED_CODE, f"Macie is not enabled in {region}: {err.get('Message')}")
+    return None
 
 
 # ----------------------------------------------------------------------------- get (API pages)
 
 
-def get_region(
-    connection: Any,
-    target: Target,
-    recording: ApiRecording,
-    log: OutcomeLog,
-    criteria: dict[str, Any],
-    findings: bool = True,
-) -> int:
+def get_region(api: RecordedCalls, criteria: dict[str, Any]) -> int:
     """Record one region's Macie state; returns the number of findings fetched."""
-    region, account = target.region, target.account
-    client = connection.client(SERVICE, region, account)
-
-    def guarded(operation: str, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except ClientError as e:
-            if not_enabled(e):
-                message = str(e.response.get("Error", {}).get("Message"))
-                e = NotEnabled(NOT_ENABLED_CODE, f"Macie is not enabled in {region}: {message}")
-            log.failed(account, region, operation, e)
-            return None
-        except BotoCoreError as e:  # endpoint, connection, pagination errors: an outcome, as in log.call
-            log.failed(account, region, operation, e)
-            return None
-
-    session = guarded("get_macie_session", lambda: client.get_macie_session())
+    session = api.one("get_macie_session")
     if session is None:
         return 0
-    session = recording.add(SERVICE, region, "get_macie_session", {}, session, account)
     if session.get("status") != "ENABLED":
-        log.failed(
-            account,
-            region,
-            "get_macie_session",
-            NotEnabled(NOT_ENABLED_CODE, f"Macie is {session.get('status')} in {region}"),
-        )
-        return 0
-    buckets = guarded(
-        "describe_buckets",
-        lambda: paginate(client, "describe_buckets", recording, SERVICE, region, account),
+        message = f"Macie is {session.get('status')} in {api.region}"
+        return api.not_there("get_macie_session", NOT_ENABLED_CODE, message)
+    buckets = api.pages("describe_buckets")
+    jobs = api.pages("list_classification_jobs")
+    fetched = api.run(
+        "list_findings/get_findings",
+        lambda: get_findings(api.client, api.region, api.account, api.recording, criteria),
     )
-    jobs = guarded(
-        "list_classification_jobs",
-        lambda: paginate(client, "list_classification_jobs", recording, SERVICE, region, account),
-    )
-    fetched = 0
-    if findings:
-        fetched = guarded(
-            "list_findings/get_findings",
-            lambda: get_findings(client, region, account, recording, criteria),
-        )
     if buckets is not None and jobs is not None and fetched is not None:
-        log.ok(account, region, NAME, items=fetched)
+        api.log.ok(api.account, api.region, NAME, items=fetched)
     return fetched or 0
 
 
@@ -208,29 +171,6 @@ def get_findings(
             recording.add(SERVICE, region, "get_findings", {"findingIds": batch}, response, account)
             fetched += len(response.get("findings", []))
     return fetched
-
-
-def get_macie(
-    connection: Any,
-    regions: Sequence[str],
-    recording: ApiRecording,
-    log: OutcomeLog,
-    criteria: dict[str, Any] | None = None,
-    findings: bool = True,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-) -> ApiRecording:
-    """Record Macie state in every region, from the delegated administrator, on a bounded thread pool."""
-    criteria = criteria if criteria is not None else finding_criteria()
-    fan_out(
-        lambda t: get_region(connection, t, recording, log, criteria, findings),
-        [Target(None, r) for r in regions],
-        log,
-        "macie regions",
-        workers=workers,
-        progress=progress,
-    )
-    return recording
 
 
 # ----------------------------------------------------------------------------- transform (pure)
@@ -411,38 +351,47 @@ def macie_frames(recording: ApiRecording, org: pd.DataFrame | None = None) -> di
     }
 
 
-def collect_macie(
-    connection: Any,
-    regions: Sequence[str],
-    log: OutcomeLog | None = None,
-    criteria: dict[str, Any] | None = None,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-    recording: ApiRecording | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Live Macie tables over ``regions``; each frame's ``attrs["failures"]`` lists what failed where."""
-    log = log or OutcomeLog()
-    recording = get_macie(
-        connection, regions, recording or ApiRecording(), log, criteria, workers=workers, progress=progress
-    )
-    frames = macie_frames(recording)
-    for df in frames.values():
-        df.attrs["failures"] = log.failure_records()
-    return frames
+def coverage_status(recording: ApiRecording) -> tuple[Covered, dict[str, Covered]]:
+    """Macie per (account, region) for posture's coverage matrix (no features).
+
+    The administrator's member list first: an ENABLED member is covered (a PAUSED one is not), and so is
+    the administrator. An account it does not list is covered where its own GetMacieSession says ENABLED,
+    or where the administrator's DescribeBuckets lists its buckets (Macie inventories only the buckets of
+    the accounts it covers), so a live collection, which reads no member list, still fills the column.
+    """
+    status: Covered = {}
+    for region in recording.regions(SERVICE):
+        members = [
+            m for r in recording.responses(SERVICE, region, "list_members") for m in r.get("members", [])
+        ]
+        for m in members:
+            status[(m["accountId"], region)] = str(m.get("relationshipStatus")).upper() == "ENABLED"
+        for admin in {m.get("administratorAccountId") or m.get("masterAccountId") for m in members} - {None}:
+            status.setdefault((admin, region), True)
+        for call in recording.calls(SERVICE, region, "get_macie_session"):
+            if call.get("account"):
+                status.setdefault((call["account"], region), call["response"].get("status") == "ENABLED")
+        for b in transform_buckets(recording.responses(SERVICE, region, "describe_buckets")):
+            status.setdefault((b["account_id"], b["region"] or region), True)
+    return status, {}
+
+
+def run_criteria(options: RunOptions) -> dict[str, Any]:
+    """``orginsight collect macie``'s findings: updated since, archived too if asked.
+
+    --min-severity is on GuardDuty's 1-8.9 scale; Macie's score is 1-3 (Low, Medium, High): not applied.
+    """
+    return finding_criteria(since=options.since, archived=None if options.include_archived else False)
+
+
+REGIONS = RegionalService(
+    SERVICE, get_region, finding_criteria, macie_frames, run_criteria, "macie regions", not_enabled
+)
+collect_macie = REGIONS.collect
+"""Live Macie tables over ``regions`` (``connection, regions, criteria``, ``LiveRun`` options)."""
 
 
 # ----------------------------------------------------------------------------- registration
-
-
-def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, options: RunOptions) -> list[str]:
-    """``orginsight collect macie``: every picked region's buckets, jobs and the findings the options select."""
-    regions = resolve_regions(options.regions, connection, SERVICE)
-    # --min-severity is on GuardDuty's 1-8.9 scale; Macie's score is 1-3 (Low, Medium, High): not applied.
-    criteria = finding_criteria(since=options.since, archived=None if options.include_archived else False)
-    get_macie(
-        connection, regions, recording, log, criteria, workers=options.workers, progress=options.progress
-    )
-    return regions
 
 
 CALLS = (
@@ -452,21 +401,18 @@ CALLS = (
     "list_classification_jobs",
     "list_findings",
 )
-"""The Macie operations ``get_macie`` calls."""
+"""The Macie operations ``get_region`` calls."""
 
 MACIE = Service(
-    name=NAME,
     api=SERVICE,
-    operations=frozenset((SERVICE, op) for op in CALLS),
-    tables=(
-        Table("sessions", transform_sessions),
-        Table("buckets", transform_buckets),
-        Table("findings", transform_findings),
-        Table("jobs", transform_jobs),
-    ),
+    name=NAME,
+    calls=CALLS,
+    tables=(transform_sessions, transform_buckets, transform_findings, transform_jobs),
     frames=macie_frames,
-    get=get_for_run,
+    get=REGIONS.get_for_run,
+    coverage=(Coverage("Macie", transform=coverage_status),),
+    finding_pages=("get_findings",),
     # The coverage matrix reads list_members, which the collector does not call (yet): demo lakes only.
-    demo_records=frozenset({"list_members"}),
+    demo_records=frozenset({"list_members", *CALLS}),  # demo/sensitive_data.py, weekly snapshots too
 )
 """Macie in the registry (``orginsight.collectors.registry.SERVICES["macie"]``, wired by the lead)."""

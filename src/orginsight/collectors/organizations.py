@@ -322,35 +322,32 @@ def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, optio
     return []
 
 
-CALLS = frozenset(
-    {
-        "describe_organization",
-        "list_accounts",
-        "list_accounts_for_parent",
-        "list_aws_service_access_for_organization",
-        "list_delegated_administrators",
-        "list_delegated_services_for_account",
-        "list_organizational_units_for_parent",
-        "list_roots",
-        "list_tags_for_resource",
-    }
+CALLS = (
+    "describe_organization",
+    "list_accounts",
+    "list_accounts_for_parent",
+    "list_aws_service_access_for_organization",
+    "list_delegated_administrators",
+    "list_delegated_services_for_account",
+    "list_organizational_units_for_parent",
+    "list_roots",
+    "list_tags_for_resource",
 )
 """The Organizations operations ``get_organization`` (and ``list_account_ids``) call."""
 
 ORGANIZATIONS = Service(
-    name="org",
     api=SERVICE,
-    operations=frozenset((SERVICE, op) for op in CALLS),
+    name="org",
+    calls=CALLS,  # the demo records every page a live collection records
     tables=(
-        Table("organization", transform_organization),
-        Table("accounts", transform_accounts),
-        Table("ous", transform_ou_tree),
-        Table("tags", transform_tags),
-        Table("delegated_admins", transform_delegated_admins),
-        Table("trusted_services", transform_trusted_services),
+        transform_organization,
+        transform_accounts,
+        Table(transform_ou_tree, "ous"),
+        transform_tags,
+        transform_delegated_admins,
+        transform_trusted_services,
     ),
     frames=organization_frames,
     get=get_for_run,
-    demo_records=CALLS,  # the demo records every page a live collection records
 )
 """Organizations in the registry (``orginsight.collectors.registry.SERVICES["org"]``)."""

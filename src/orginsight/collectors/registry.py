@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+import pandas as pd
+
 from orginsight.collectors import regions, session
 from orginsight.collectors.accessanalyzer import ACCESSANALYZER
 from orginsight.collectors.config import CONFIG
@@ -17,10 +19,12 @@ from orginsight.collectors.guardduty import GUARDDUTY
 from orginsight.collectors.inspector import INSPECTOR
 from orginsight.collectors.macie import MACIE
 from orginsight.collectors.organizations import ORGANIZATIONS
+from orginsight.collectors.recording import ApiRecording
 from orginsight.collectors.securityhub import SECURITYHUB
 from orginsight.collectors.service import Coverage, Operation, Service
 from orginsight.collectors.ssm import SSM
 from orginsight.collectors.trustedadvisor import TRUSTEDADVISOR
+from orginsight.sources.findings import normalize_findings
 
 
 def _by_name(*services: Service) -> Mapping[str, Service]:
@@ -58,3 +62,18 @@ def demo_records() -> dict[str, frozenset[str]]:
     for s in SERVICES.values():
         found[s.api] = found.get(s.api, frozenset()) | s.demo_records
     return found
+
+
+def recorded_findings(recording: ApiRecording, org: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every service's findings in the recorded pages, as one normalized findings frame.
+
+    One bad finding loses only itself (``df.attrs["errors"]`` says where: service, operation, page).
+    """
+    pages = [
+        page
+        for s in SERVICES.values()
+        for operation in s.finding_pages
+        for region in recording.regions(s.api)
+        for page in recording.responses(s.api, region, operation)
+    ]
+    return normalize_findings(pages, org=org, origin="recorded findings pages")

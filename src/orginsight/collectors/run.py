@@ -7,6 +7,7 @@ responses (``<lake>/api/...``), both returning frames built by the same transfor
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +18,12 @@ import pandas as pd
 from orginsight.collectors.fanout import OutcomeLog
 from orginsight.collectors.organizations import ORGANIZATIONS
 from orginsight.collectors.recording import ApiRecording
-from orginsight.collectors.registry import SERVICES
+from orginsight.collectors.registry import SERVICES, recorded_findings
 from orginsight.collectors.service import RunOptions, Service
 from orginsight.collectors.session import Connection
 from orginsight.collectors.snapshots import read_snapshots, snapshot_folders, write_snapshot
 from orginsight.errors import CollectionError, LakeError
+from orginsight.sources.findings import latest_findings
 from orginsight.timerange import parse_time
 
 COLLECTORS = tuple(SERVICES)
@@ -110,6 +112,36 @@ def frames_from_lake(lake: str | Path, collector: str) -> dict[str, pd.DataFrame
     if service.export_findings is not None and frames["findings"].empty:
         frames["findings"] = service.export_findings(lake, org)
     return frames
+
+
+def lake_findings(lake: str | Path, recording: ApiRecording | None = None) -> pd.DataFrame:
+    """Every finding a lake holds, as one normalized frame: the latest version of each finding.
+
+    Sources: export files (GuardDuty's S3 export), the recorded findings pages of every service that
+    declares them (``Service.finding_pages``: GuardDuty, Security Hub, Inspector, Macie, Access
+    Analyzer; live or demo), and the normalized ``findings`` tables of collector snapshots. What could
+    not be read is in ``df.attrs["errors"]`` (origin, record, error), and the rest is kept. ``recording``:
+    the recorded pages when already loaded (default: the lake's ``api/`` folder).
+    """
+    if recording is None:
+        recording = ApiRecording.load(lake) if (Path(lake) / "api").is_dir() else ApiRecording()
+    org = latest_org_accounts(lake)
+    if org is None and recording.calls(ORGANIZATIONS.api, None, "list_accounts"):
+        org = ORGANIZATIONS.frames(recording, None)["accounts"]
+    frames = [s.export_findings(lake, org) for s in SERVICES.values() if s.export_findings is not None]
+    frames.append(recorded_findings(recording, org))
+    for s in SERVICES.values():
+        if "findings" not in s.table_names or not snapshot_folders(lake, s.name):
+            continue
+        with contextlib.suppress(LakeError):  # snapshots of other tables only
+            history = read_snapshots(lake, s.name, "findings")
+            if "finding_id" in history:  # the normalized frame (GuardDuty, Security Hub), not a service table
+                frames.append(history.drop(columns="collected_at"))
+    errors = [e for f in frames for e in f.attrs.get("errors", [])]
+    found = [f for f in frames if len(f)]
+    df = latest_findings(pd.concat(found, ignore_index=True)) if found else frames[-1]
+    df.attrs = {"errors": errors}
+    return df
 
 
 def read_collected(lake: str | Path, collector: str, table: str, latest: bool = False) -> pd.DataFrame:

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
+from orginsight.collectors.calls import RecordedCalls, record_targets
 from orginsight.collectors.fanout import DEFAULT_WORKERS, OutcomeLog, Target, fan_out
 from orginsight.collectors.organizations import list_account_ids
-from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.collectors.recording import ApiRecording, Call
 from orginsight.collectors.regions import resolve_regions
-from orginsight.collectors.service import Coverage, RunOptions, Service, Table
+from orginsight.collectors.service import Coverage, LiveRun, RunOptions, Service, collect_live
 from orginsight.sources.findings import normalize_findings, to_utc
 
 SERVICE = "securityhub"
@@ -107,31 +108,16 @@ def get_findings(
     return count
 
 
-def get_standards(connection: Any, target: Target, recording: ApiRecording, log: OutcomeLog) -> int:
+def get_standards(api: RecordedCalls) -> int:
     """Record enabled standards and each one's controls in one account and region."""
-    client = connection.client(SERVICE, target.region, target.account)
-
-    def pages(operation: str, **params: Any) -> list[dict[str, Any]]:
-        return (
-            log.call(
-                target.account,
-                target.region,
-                operation,
-                lambda: paginate(
-                    client, operation, recording, SERVICE, target.region, target.account, **params
-                ),
-            )
-            or []
-        )
-
     subscriptions = [
         s["StandardsSubscriptionArn"]
-        for page in pages("get_enabled_standards")
+        for page in api.pages("get_enabled_standards") or []
         for s in page.get("StandardsSubscriptions", [])
     ]
     for arn in subscriptions:
-        pages("describe_standards_controls", StandardsSubscriptionArn=arn)
-    log.ok(target.account, target.region, "standards", items=len(subscriptions))
+        api.pages("describe_standards_controls", StandardsSubscriptionArn=arn)
+    api.log.ok(api.account, api.region, "standards", items=len(subscriptions))
     return len(subscriptions)
 
 
@@ -156,16 +142,12 @@ def get_securityhub(
         workers=workers,
         progress=progress,
     )
-    targets = [Target(a, r) for a in (accounts or [None]) for r in (regions or finding_regions)]
-    fan_out(
-        lambda t: get_standards(connection, t, recording, log),
-        targets,
-        log,
-        "securityhub standards",
-        workers=workers,
-        progress=progress,
+    every = accounts or [None]
+    standards = regions or finding_regions
+    label = "securityhub standards"
+    return record_targets(
+        connection, SERVICE, get_standards, standards, recording, log, every, workers, progress, label=label
     )
-    return recording
 
 
 # ----------------------------------------------------------------------------- transform (pure)
@@ -241,38 +223,25 @@ def securityhub_frames(recording: ApiRecording, org: pd.DataFrame | None = None)
 def collect_securityhub(
     connection: Any,
     region: str | None = None,
-    log: OutcomeLog | None = None,
     filters: dict[str, Any] | None = None,
     accounts: Sequence[str] | None = None,
     regions: Sequence[str] | None = None,
-    org: pd.DataFrame | None = None,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-    recording: ApiRecording | None = None,
+    **run: Unpack[LiveRun],
 ) -> dict[str, pd.DataFrame]:
     """Live Security Hub tables.
 
     Findings come from ``region`` (default: the finding aggregation region); without an
     aggregator, from each of ``regions``. Standards and controls come from every region of ``regions``.
     """
-    log = log or OutcomeLog()
-    region = region or aggregation_region(connection, log)
-    finding_regions = [region] if region else list(regions or [connection.home_region])
-    recording = get_securityhub(
-        connection,
-        finding_regions,
-        recording or ApiRecording(),
-        log,
-        filters,
-        accounts,
-        regions,
-        workers=workers,
-        progress=progress,
-    )
-    frames = securityhub_frames(recording, org)
-    for df in frames.values():
-        df.attrs["failures"] = log.failure_records()
-    return frames
+
+    def get(recording: ApiRecording, log: OutcomeLog, workers: int, progress: bool) -> None:
+        home = region or aggregation_region(connection, log)
+        finding_regions = [home] if home else list(regions or [connection.home_region])
+        get_securityhub(
+            connection, finding_regions, recording, log, filters, accounts, regions, workers, progress
+        )
+
+    return collect_live(securityhub_frames, get, **run)
 
 
 # ----------------------------------------------------------------------------- registration
@@ -306,23 +275,18 @@ CALLS = ("describe_standards_controls", "get_enabled_standards", "get_findings",
 """The Security Hub operations ``get_securityhub`` and ``aggregation_region`` call."""
 
 SECURITYHUB = Service(
-    name="securityhub",
     api=SERVICE,
+    calls=CALLS,
     # with --member-role, the member accounts come from Organizations ListAccounts (list_account_ids)
-    operations=frozenset((SERVICE, op) for op in CALLS) | {("organizations", "list_accounts")},
-    tables=(
-        Table("findings", transform_findings),
-        Table("standards", transform_standards),
-        Table("controls", transform_controls),
-    ),
+    other_calls=frozenset({("organizations", "list_accounts")}),
+    tables=(transform_findings, transform_standards, transform_controls),
     frames=securityhub_frames,
     get=get_for_run,
     # The coverage matrix reads list_members, which the collector does not call (yet): demo lakes only.
+    finding_pages=("get_findings",),
     demo_records=frozenset({"get_enabled_standards", "list_members"}),
     coverage=(
-        Coverage(
-            "Security Hub", SERVICE, status_key="MemberStatus", enabled=frozenset({"ENABLED", "ASSOCIATED"})
-        ),
+        Coverage("Security Hub", status_key="MemberStatus", enabled=frozenset({"ENABLED", "ASSOCIATED"})),
     ),
 )
 """Security Hub in the registry (``orginsight.collectors.registry.SERVICES["securityhub"]``)."""

@@ -19,18 +19,19 @@ NextToken): after a throttled or denied ``describe_instance_information`` nothin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, Unpack
 
 import pandas as pd
 
-from orginsight.collectors.fanout import DEFAULT_WORKERS, OutcomeLog, Target, fan_out
+from orginsight.collectors.calls import RecordedCalls, record_targets
+from orginsight.collectors.fanout import DEFAULT_WORKERS, OutcomeLog
 from orginsight.collectors.organizations import list_account_ids
-from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.collectors.recording import ApiRecording, Call
 from orginsight.collectors.regions import resolve_regions
-from orginsight.collectors.service import RunOptions, Service, Table
+from orginsight.collectors.service import Coverage, Covered, LiveRun, RunOptions, Service, Table, collect_live
 from orginsight.sources.findings import to_utc
-from orginsight.timerange import parse_time, utc_now
+from orginsight.timerange import parse_time
 
 SERVICE = "ssm"
 EC2 = "ec2"
@@ -81,7 +82,6 @@ PATCH_STATE_COLUMNS = [
     "operation",
     "operation_end_time",
     "last_install_time",
-    "days_since_last_patch",
     "installed_count",
     "installed_other_count",
     "installed_pending_reboot_count",
@@ -109,45 +109,25 @@ UNMANAGED_COLUMNS = [
 # ----------------------------------------------------------------------------- get (API pages)
 
 
-def get_ssm_target(connection: Any, target: Target, recording: ApiRecording, log: OutcomeLog) -> int:
+def get_ssm_target(ssm: RecordedCalls, connection: Any) -> int:
     """Record managed nodes, compliance summaries, patch states and live EC2 instances in one account
     and region; returns the number of managed nodes. Each failed call is an outcome; the rest goes on."""
-    account, region = target.account, target.region
-    ssm = connection.client(SERVICE, region, account)
-
-    def pages(client: Any, api: str, operation: str, **params: Any) -> list[dict[str, Any]] | None:
-        return log.call(
-            account,
-            region,
-            operation,
-            lambda: paginate(client, operation, recording, api, region, account, **params),
-        )
-
-    nodes = pages(ssm, SERVICE, "describe_instance_information")
+    nodes = ssm.pages("describe_instance_information")
     managed = [n["InstanceId"] for page in nodes or [] for n in page.get("InstanceInformationList", [])]
     for kind in COMPLIANCE_TYPES:
-        pages(
-            ssm,
-            SERVICE,
+        ssm.pages(
             "list_resource_compliance_summaries",
             Filters=[{"Key": "ComplianceType", "Values": [kind], "Type": "EQUAL"}],
         )
     for start in range(0, len(managed), PATCH_STATES_BATCH):
-        pages(
-            ssm,
-            SERVICE,
-            "describe_instance_patch_states",
-            InstanceIds=managed[start : start + PATCH_STATES_BATCH],
-        )
+        ssm.pages("describe_instance_patch_states", InstanceIds=managed[start : start + PATCH_STATES_BATCH])
     if nodes is not None:  # without the managed nodes, "unmanaged" would mean every instance
-        ec2 = connection.client("ec2", region, account)
-        pages(
-            ec2,
-            EC2,
-            "describe_instances",
-            Filters=[{"Name": "instance-state-name", "Values": list(LIVE_STATES)}],
+        client = connection.client("ec2", ssm.region, ssm.account)
+        ec2 = RecordedCalls(client, ssm.recording, ssm.log, EC2, ssm.region, ssm.account)
+        ec2.pages(
+            "describe_instances", Filters=[{"Name": "instance-state-name", "Values": list(LIVE_STATES)}]
         )
-    log.ok(account, region, "ssm", items=len(managed))
+    ssm.log.ok(ssm.account, ssm.region, "ssm", items=len(managed))
     return len(managed)
 
 
@@ -161,15 +141,10 @@ def get_ssm(
     progress: bool = True,
 ) -> ApiRecording:
     """Record every account x region (``None``: the connection's own account)."""
-    fan_out(
-        lambda t: get_ssm_target(connection, t, recording, log),
-        [Target(a, r) for a in accounts for r in regions],
-        log,
-        "ssm",
-        workers=workers,
-        progress=progress,
+    step = partial(get_ssm_target, connection=connection)
+    return record_targets(
+        connection, SERVICE, step, regions, recording, log, accounts, workers, progress, label="ssm"
     )
-    return recording
 
 
 # ----------------------------------------------------------------------------- transform (pure)
@@ -236,16 +211,16 @@ def transform_compliance(region: str, calls: list[Call]) -> list[dict[str, Any]]
     return rows
 
 
-def transform_patch_states(
-    region: str, calls: list[Call], now: datetime | None = None
-) -> list[dict[str, Any]]:
+def transform_patch_states(region: str, calls: list[Call]) -> list[dict[str, Any]]:
     """Per instance patch rows from DescribeInstancePatchStates pages.
 
-    ``days_since_last_patch`` counts from the last *install* (an ``Install`` operation's end, or
-    ``LastNoRebootInstallOperationTime``, whichever is later) to ``now`` (default: the clock): a
-    ``Scan`` reports what is missing but patches nothing. None when no install is known.
+    ``last_install_time`` is the last *install*: an ``Install`` operation's end or
+    ``LastNoRebootInstallOperationTime``, whichever is later (a ``Scan`` reports what is missing but
+    patches nothing); None when no install is known. Days since it are not a column: counted to the
+    clock, the same pages would give other rows on another day, so a snapshot (demo or live) would not
+    be a pure function of its pages. ``analytics.posture.patch_compliance_trend`` counts them to each
+    snapshot's ``collected_at``.
     """
-    now = utc_now(now)
     rows = []
     for call in calls:
         for s in call["response"].get("InstancePatchStates", []):
@@ -264,7 +239,6 @@ def transform_patch_states(
                     "operation": s.get("Operation"),
                     "operation_end_time": end,
                     "last_install_time": last_install,
-                    "days_since_last_patch": (now - last_install).days if last_install is not None else None,
                     "installed_count": s.get("InstalledCount"),
                     "installed_other_count": s.get("InstalledOtherCount"),
                     "installed_pending_reboot_count": s.get("InstalledPendingRebootCount"),
@@ -345,30 +319,39 @@ def ssm_frames(recording: ApiRecording, org: pd.DataFrame | None = None) -> dict
     }
 
 
+def coverage_status(recording: ApiRecording) -> tuple[Covered, dict[str, Covered]]:
+    """Systems Manager per (account, region): every pending or running EC2 instance there is a managed node.
+
+    Known only where both were read in the account: DescribeInstanceInformation to its last page and
+    DescribeInstances (``transform_unmanaged``'s rule); an account and region with no live instance is
+    covered (nothing to manage). No features.
+    """
+    status: Covered = {}
+    for region in recording.regions(SERVICE):
+        node_calls = recording.calls(SERVICE, region, "describe_instance_information")
+        instance_calls = recording.calls(EC2, region, "describe_instances")
+        complete = {c.get("account") for c in node_calls if not c["response"].get("NextToken")}
+        known = complete & {c.get("account") for c in instance_calls}
+        unmanaged = {r["account_id"] for r in transform_unmanaged(region, instance_calls, node_calls)}
+        for account in sorted(known - {None}):
+            status[(account, region)] = account not in unmanaged
+    return status, {}
+
+
 def collect_ssm(
     connection: Any,
     regions: Sequence[str],
     accounts: Sequence[str | None] | None = None,
-    log: OutcomeLog | None = None,
-    workers: int = DEFAULT_WORKERS,
-    progress: bool = True,
-    recording: ApiRecording | None = None,
+    **run: Unpack[LiveRun],
 ) -> dict[str, pd.DataFrame]:
     """Live Systems Manager tables for ``accounts`` (default: the connection's own) x ``regions``."""
-    log = log or OutcomeLog()
-    recording = get_ssm(
-        connection,
-        list(accounts or [None]),
-        regions,
-        recording or ApiRecording(),
-        log,
-        workers=workers,
-        progress=progress,
+    return collect_live(
+        ssm_frames,
+        lambda recording, log, workers, progress: get_ssm(
+            connection, list(accounts or [None]), regions, recording, log, workers, progress
+        ),
+        **run,
     )
-    frames = ssm_frames(recording)
-    for df in frames.values():
-        df.attrs["failures"] = log.failure_records()
-    return frames
 
 
 # ----------------------------------------------------------------------------- registration
@@ -395,18 +378,17 @@ CALLS = (
 """The Systems Manager operations ``get_ssm_target`` calls (plus EC2 ``describe_instances``)."""
 
 SSM = Service(
-    name="ssm",
     api=SERVICE,
-    operations=frozenset((SERVICE, op) for op in CALLS)
-    | {(EC2, "describe_instances"), ("organizations", "list_accounts")},
+    calls=CALLS,  # demo/patching.py records them, weekly snapshots too (and EC2 describe_instances)
+    other_calls=frozenset({(EC2, "describe_instances"), ("organizations", "list_accounts")}),
     tables=(
-        Table("managed_nodes", transform_managed_nodes),
-        Table("compliance", transform_compliance),
-        Table("patch_states", transform_patch_states),
-        Table("unmanaged_instances", transform_unmanaged),
+        transform_managed_nodes,
+        transform_compliance,
+        transform_patch_states,
+        Table(transform_unmanaged, "unmanaged_instances"),
     ),
     frames=ssm_frames,
     get=get_for_run,
-    demo_records=frozenset(),
+    coverage=(Coverage("Systems Manager", transform=coverage_status),),
 )
 """Systems Manager in the registry (``orginsight.collectors.registry.SERVICES["ssm"]``)."""

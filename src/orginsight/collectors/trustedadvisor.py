@@ -29,8 +29,8 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Status, Target, fan_out
-from orginsight.collectors.recording import ApiRecording, Call, paginate
-from orginsight.collectors.service import RunOptions, Service, Table
+from orginsight.collectors.recording import GLOBAL, ApiRecording, Call, paginate
+from orginsight.collectors.service import EVERY_ACCOUNT, Coverage, Covered, RunOptions, Service
 from orginsight.sources.findings import to_utc
 
 SERVICE = "trustedadvisor"
@@ -416,6 +416,30 @@ def trustedadvisor_frames(
     }
 
 
+def coverage_status(recording: ApiRecording) -> tuple[Covered, dict[str, Covered]]:
+    """Trusted Advisor per account (region ``global``: its APIs answer in us-east-1 for every region).
+
+    Recorded organization recommendations (the Trusted Advisor API answered the management account or
+    delegated administrator) cover every account of the organization, and name the accounts they
+    concern. On the Support API path an account is covered when its own DescribeTrustedAdvisorChecks
+    answered (Business, Enterprise On-Ramp or Enterprise Support: the others get
+    SubscriptionRequiredException and record nothing), and the accounts it was not read in are not.
+    """
+    status: Covered = {}
+    if recording.calls(SERVICE, HOME, "list_organization_recommendations"):
+        status[(EVERY_ACCOUNT, GLOBAL)] = True
+        accounts = recording.calls(SERVICE, HOME, "list_organization_recommendation_accounts")
+        for row in transform_recommendation_accounts(accounts):
+            if row["account_id"]:
+                status[(row["account_id"], GLOBAL)] = True
+    answered = {c.get("account") for c in recording.calls(SUPPORT, HOME, "describe_trusted_advisor_checks")}
+    for account in sorted(answered - {None}):
+        status[(account, GLOBAL)] = True
+    if answered - {None}:
+        status.setdefault((EVERY_ACCOUNT, GLOBAL), False)
+    return status, {}
+
+
 # ----------------------------------------------------------------------------- the organizational view report
 
 
@@ -498,27 +522,27 @@ def get_for_run(connection: Any, recording: ApiRecording, log: OutcomeLog, optio
 
 
 CALLS = (
-    (SERVICE, "list_organization_recommendations"),
-    (SERVICE, "list_organization_recommendation_accounts"),
-    (SERVICE, "list_organization_recommendation_resources"),
-    (SUPPORT, "describe_trusted_advisor_checks"),
-    (SUPPORT, "describe_trusted_advisor_check_result"),
+    "list_organization_recommendations",
+    "list_organization_recommendation_accounts",
+    "list_organization_recommendation_resources",
 )
-"""Every boto3 call the module makes (the org-view readers read files, not APIs)."""
+"""The Trusted Advisor API's operations the module calls (the org-view readers read files, not APIs)."""
+SUPPORT_CALLS = ("describe_trusted_advisor_checks", "describe_trusted_advisor_check_result")
+"""The Support API's, where the Trusted Advisor API is not available."""
 
 TRUSTEDADVISOR = Service(
-    name="trustedadvisor",
     api=SERVICE,
-    operations=frozenset(CALLS),
+    calls=CALLS,  # demo/advisor.py records them (and the Support API's)
+    other_calls=frozenset((SUPPORT, op) for op in SUPPORT_CALLS),
     tables=(
-        Table("recommendations", transform_recommendations),
-        Table("recommendation_accounts", transform_recommendation_accounts),
-        Table("resources", transform_resources),
-        Table("checks", transform_checks),
-        Table("check_resources", transform_check_resources),
+        transform_recommendations,
+        transform_recommendation_accounts,
+        transform_resources,
+        transform_checks,
+        transform_check_resources,
     ),
     frames=trustedadvisor_frames,
     get=get_for_run,
-    demo_records=frozenset(),
+    coverage=(Coverage("Trusted Advisor", transform=coverage_status),),
 )
 """Trusted Advisor in the registry (``orginsight.collectors.registry.SERVICES["trustedadvisor"]``)."""

@@ -17,17 +17,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from orginsight.demo.cloudtrail import DayResult, DayTask, generate_day
+from orginsight.demo.exposure import plant_exposure, story_reads
 from orginsight.demo.guardduty import write_guardduty_export
 from orginsight.demo.incidents import plant_incidents
 from orginsight.demo.org import MIN_ACCOUNTS, build_organization, organizations_responses, service_responses
 from orginsight.demo.records import ct_time
+from orginsight.demo.services import exposure_lines, write_posture_services
 from orginsight.demo.storagelens import write_storage_lens
 from orginsight.errors import LakeError, ParameterError
 
 DEFAULT_END = datetime(2026, 11, 27)
 """Exclusive end of the generated period when none is given: fixed so a seed always means the same lake."""
 
-GENERATED = ("AWSLogs", "StorageLens", "api", "scenario.json")
+GENERATED = ("AWSLogs", "StorageLens", "api", "snapshots", "scenario.json")
 """What generate_lake writes at the top of a lake (and removes first when overwriting)."""
 
 
@@ -108,10 +110,12 @@ def generate_lake(
 
     extras: dict[tuple[int, datetime], list[tuple[int, str, dict]]] = {}
     index = {a.id: i for i, a in enumerate(org.accounts)}
-    for e in scenario.events:
-        day = e.time.replace(hour=0, minute=0, second=0, microsecond=0)
-        sec = int((e.time - day).total_seconds())
-        extras.setdefault((index[e.account], day), []).append((sec, e.region, e.record))
+    story = plant_exposure(org, seed)
+    planted = [(e.account, e.time, e.region, e.record) for e in scenario.events]
+    planted += [(story.account.id, t, r, rec) for t, r, rec in story_reads(org, story, seed, start, end)]
+    for account, t, region, record in planted:
+        day = t.replace(hour=0, minute=0, second=0, microsecond=0)
+        extras.setdefault((index[account], day), []).append((int((t - day).total_seconds()), region, record))
     tasks = [
         DayTask(
             str(lake),
@@ -138,6 +142,7 @@ def generate_lake(
         seed,
         {"bucket": exfil["bucket"], "date": (end - timedelta(days=2)).strftime("%Y-%m-%d")},
     )
+    services = write_posture_services(lake, org, seed)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.account] = counts.get(r.account, 0) + r.events
@@ -186,6 +191,7 @@ def generate_lake(
         },
         "guardduty": gd,
         "posture": posture,
+        **services,
     }
     (lake / "scenario.json").write_text(json.dumps(truth, indent=1))
     return GenerateSummary(
@@ -256,6 +262,8 @@ def scenario_lines(scenario: dict) -> list[str]:
         f"{posture['new_unencrypted_bucket']['first_date']}",
         f"  object lock on {posture['object_lock']['bucket']}",
     ]
+    if "exposure" in scenario:
+        out += exposure_lines(scenario)
     return out
 
 

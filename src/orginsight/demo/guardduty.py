@@ -137,26 +137,34 @@ class Finding:
     published: list[datetime]
 
 
-def _base(
+@dataclass(frozen=True)
+class Sighting:
+    """Where and when the activity behind one finding was seen (GuardDuty aggregates repeats into it)."""
+
+    account: Account
+    region: str
+    first: datetime
+    last: datetime
+    count: int
+    archived: bool = False
+
+
+def _finding(
     rng: random.Random,
-    account: Account,
-    region: str,
     admin: Account,
+    seen: Sighting,
     ftype: str,
     severity: float,
     resource: dict,
     action: dict,
-    first: datetime,
-    last: datetime,
-    count: int,
-    archived: bool,
     title: str,
     description: str,
-    additional: dict | None = None,
-) -> dict:
+) -> Finding:
+    """The finding as exported last, and the times it was published (``_publications``)."""
+    account, region = seen.account, seen.region
     fid = hex_id(rng, 32)
     det = detector_id(admin, region) if account.id == admin.id else detector_id(account, region)
-    return {
+    body = {
         "schemaVersion": "2.0",
         "accountId": account.id,
         "region": region,
@@ -170,22 +178,23 @@ def _base(
             "detectorId": det,
             "action": action,
             "resourceRole": "TARGET",
-            "additionalInfo": additional or {"value": "{}", "type": "default"},
-            "eventFirstSeen": gd_time(first),
-            "eventLastSeen": gd_time(last),
-            "archived": archived,
-            "count": count,
+            "additionalInfo": {"value": "{}", "type": "default"},
+            "eventFirstSeen": gd_time(seen.first),
+            "eventLastSeen": gd_time(seen.last),
+            "archived": seen.archived,
+            "count": seen.count,
         },
         "severity": severity,
         "createdAt": gd_time(
-            first + timedelta(minutes=4, seconds=rng.randrange(60), milliseconds=rng.randrange(1000))
+            seen.first + timedelta(minutes=4, seconds=rng.randrange(60), milliseconds=rng.randrange(1000))
         ),
         "updatedAt": gd_time(
-            last + timedelta(minutes=4, seconds=rng.randrange(60), milliseconds=rng.randrange(1000))
+            seen.last + timedelta(minutes=4, seconds=rng.randrange(60), milliseconds=rng.randrange(1000))
         ),
         "title": title,
         "description": description,
     }
+    return Finding(body, _publications(body))
 
 
 def _instance_resource(rng: random.Random, est: Estate, region: str) -> dict:
@@ -345,28 +354,13 @@ def _background(
                 api, "ec2.amazonaws.com" if api == "DescribeInstances" else "s3.amazonaws.com", remote
             )
             title_text, desc_text = title.format(api=api), desc.format(api=api, ip=remote["ipAddressV4"])
-        body = _base(
-            rng,
-            account,
-            region,
-            admin,
-            ftype,
-            sev,
-            resource,
-            action,
-            first,
-            last,
-            count,
-            archived,
-            title_text,
-            desc_text,
-        )
-        out.append(_with_updates(rng, body, first, last))
+        seen = Sighting(account, region, first, last, count, archived)
+        out.append(_finding(rng, admin, seen, ftype, sev, resource, action, title_text, desc_text))
     return out
 
 
-def _with_updates(rng: random.Random, body: dict, first: datetime, last: datetime) -> Finding:
-    """Publish at creation, then every 6 hours while it recurs (GuardDuty's default export frequency)."""
+def _publications(body: dict) -> list[datetime]:
+    """Published at creation, then every 6 hours while it recurs (GuardDuty's default export frequency)."""
     created = datetime.strptime(body["createdAt"], "%Y-%m-%dT%H:%M:%S.%fZ")
     updated = datetime.strptime(body["updatedAt"], "%Y-%m-%dT%H:%M:%S.%fZ")
     times = [created]
@@ -376,7 +370,7 @@ def _with_updates(rng: random.Random, body: dict, first: datetime, last: datetim
         t += timedelta(hours=6)
     if updated > created:
         times.append(updated)
-    return Finding(body, times)
+    return times
 
 
 def incident_findings(
@@ -387,17 +381,15 @@ def incident_findings(
     ev = scenario.events
     out = []
 
-    def span(
-        account: str, names: set[str] | None = None, incident: str | None = None
-    ) -> tuple[datetime, datetime, int, str]:
+    def span(account: Account, names: set[str] | None, incident: str) -> Sighting:
         mine = [
             e
             for e in ev
-            if e.account == account
+            if e.account == account.id
             and (names is None or e.record["eventName"] in names)
-            and (incident is None or e.incident == incident)
+            and e.incident == incident
         ]
-        return mine[0].time, mine[-1].time, len(mine), mine[0].region
+        return Sighting(account, mine[0].region, mine[0].time, mine[-1].time, len(mine))
 
     def add(
         account_id: str,
@@ -412,26 +404,9 @@ def incident_findings(
         description: str,
         incident: str,
     ) -> None:
-        account = next(a for a in org.accounts if a.id == account_id)
-        first, last, count, region = span(account_id, names, incident)
-        remote = _remote(ip, *_COUNTRIES[ip])
-        body = _base(
-            rng,
-            account,
-            region,
-            admin,
-            ftype,
-            sev,
-            resource,
-            _api_action(api, service, remote),
-            first,
-            last,
-            count,
-            False,
-            title,
-            description,
-        )
-        out.append(_with_updates(rng, body, first, last))
+        seen = span(next(a for a in org.accounts if a.id == account_id), names, incident)
+        action = _api_action(api, service, _remote(ip, *_COUNTRIES[ip]))
+        out.append(_finding(rng, admin, seen, ftype, sev, resource, action, title, description))
 
     leak = ind["leaked_access_key_id"]
     shared, user, uid, _ = ci_principal(org, seed)

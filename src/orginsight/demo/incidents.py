@@ -163,6 +163,19 @@ def _describe_instances(actor: str, gap: int, region: str) -> Call:
     )
 
 
+def _impair_trail(event: str, gap: int) -> Call:
+    """Defense evasion (ATT&CK T1562.008) on production's own trail, ``gap`` seconds after the step before."""
+    return Call(
+        "prod",
+        "cloudtrail.amazonaws.com",
+        event,
+        "T1562.008",
+        gap=gap,
+        read_only=False,
+        request=lambda p: {"name": _trail_arn(p)},
+    )
+
+
 def _public_read(bucket: str) -> dict:
     return {
         "Version": "2012-10-17",
@@ -244,24 +257,8 @@ LEAKED_KEY_STEPS: tuple[Step, ...] = (
         gap=30,
         request={"trailNameList": [], "includeShadowTrails": True},
     ),
-    Call(
-        "prod",
-        "cloudtrail.amazonaws.com",
-        "StopLogging",
-        "T1562.008",
-        gap=12,
-        read_only=False,
-        request=lambda p: {"name": _trail_arn(p)},
-    ),
-    Call(
-        "prod",
-        "cloudtrail.amazonaws.com",
-        "DeleteTrail",
-        "T1562.008",
-        gap=9,
-        read_only=False,
-        request=lambda p: {"name": _trail_arn(p)},
-    ),
+    _impair_trail("StopLogging", gap=12),
+    _impair_trail("DeleteTrail", gap=9),
     Call("prod", "guardduty.amazonaws.com", "ListDetectors", "T1518.001", gap=5),
     Call(
         "prod",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,16 +25,14 @@ OU_PATHS = ("Security", "Infrastructure", "Workloads", "Workloads/Prod", "Worklo
 MIN_ACCOUNTS = 6
 """Management, security tooling, log archive, shared services, one production and one joining account."""
 
-# (name, OU path or "" for the root, role, activity weight, number of regions)
-_FIXED = [
+_ACCOUNTS = (
+    # (name, OU path or "" for the root, role, activity weight, number of regions)
     ("org-management", "", "management", 0.6, 2),
     ("security-tooling", "Security", "security", 1.0, 3),
     ("log-archive", "Security", "log-archive", 0.4, 2),
     ("shared-services", "Infrastructure", "shared-services", 1.4, 3),
     ("payments-prod", "Workloads/Prod", "prod", 2.2, 3),
     ("payments-staging", "Workloads/NonProd", "nonprod", 1.2, 2),
-]
-_MORE = [
     ("data-prod", "Workloads/Prod", "prod", 1.8, 3),
     ("sandbox-research", "Sandbox", "sandbox", 0.5, 2),
     ("web-prod", "Workloads/Prod", "prod", 2.0, 3),
@@ -42,7 +41,9 @@ _MORE = [
     ("web-dev", "Workloads/NonProd", "nonprod", 0.9, 2),
     ("sandbox-platform", "Sandbox", "sandbox", 0.4, 2),
     ("analytics-prod", "Workloads/Prod", "prod", 1.5, 3),
-]
+)
+"""The accounts in the order an organization grows: the first ``MIN_ACCOUNTS`` always, then the rest
+in turn (numbered ``-2``, ``-3``... once each has been used) until the requested count."""
 
 DELEGATED_SERVICES = (
     "guardduty.amazonaws.com",
@@ -122,13 +123,11 @@ def build_organization(rng: random.Random, n_accounts: int, start: datetime, end
         raise ParameterError(
             f"the demo organization needs at least {MIN_ACCOUNTS} accounts, got {n_accounts}"
         )
-    specs = _FIXED + [
-        (
-            f"{_MORE[i % len(_MORE)][0]}{'' if i < len(_MORE) else f'-{i // len(_MORE) + 1}'}",
-            *_MORE[i % len(_MORE)][1:],
-        )
-        for i in range(n_accounts - len(_FIXED))
-    ]
+    more = _ACCOUNTS[MIN_ACCOUNTS:]
+    specs = list(_ACCOUNTS[:MIN_ACCOUNTS])
+    for i in range(n_accounts - MIN_ACCOUNTS):
+        name, *rest = more[i % len(more)]
+        specs.append((name if i < len(more) else f"{name}-{i // len(more) + 1}", *rest))
     org_id = "o-" + random_lower(rng, 10)
     root_id = "r-" + random_lower(rng, 4)
     ou_ids = {p: f"ou-{root_id[2:]}-{random_lower(rng, 8)}" for p in OU_PATHS}
@@ -458,23 +457,7 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
             ],
             "batch_get_account_status": [
                 _recorded(
-                    {"accountIds": [a.id for a in org.accounts]},
-                    {
-                        "accounts": [
-                            {
-                                "accountId": a.id,
-                                "state": _inspector_state(True),
-                                "resourceState": {
-                                    "ec2": _inspector_state(True),
-                                    "ecr": _inspector_state(a.role == "prod"),
-                                    "lambda": _inspector_state(True),
-                                    "lambdaCode": _inspector_state(False),
-                                },
-                            }
-                            for a in org.accounts
-                        ],
-                        "failedAccounts": [],
-                    },
+                    {"accountIds": [a.id for a in org.accounts]}, inspector_account_status(org.accounts)
                 )
             ],
         }
@@ -575,6 +558,27 @@ STORAGE_LENS_CONFIG_ID = "org-storage-lens"
 
 def org_trail_bucket(org: Organization) -> str:
     return f"aws-controltower-logs-{org.by_role('log-archive').id}-{HOME_REGION}"
+
+
+def inspector_account_status(accounts: Sequence[Account]) -> dict:
+    """BatchGetAccountStatus's response: Inspector on for EC2 and Lambda everywhere, ECR scanning in
+    production only, Lambda code scanning nowhere (the organization's delegated-admin settings)."""
+    return {
+        "accounts": [
+            {
+                "accountId": a.id,
+                "state": _inspector_state(True),
+                "resourceState": {
+                    "ec2": _inspector_state(True),
+                    "ecr": _inspector_state(a.role == "prod"),
+                    "lambda": _inspector_state(True),
+                    "lambdaCode": _inspector_state(False),
+                },
+            }
+            for a in accounts
+        ],
+        "failedAccounts": [],
+    }
 
 
 def _inspector_state(enabled: bool) -> dict:

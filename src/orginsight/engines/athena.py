@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 from sqlglot import exp
 
 from orginsight.engines.base import DataRange, Engine, QueryStats
+from orginsight.engines.frames import utc_aware
 from orginsight.engines.parameters import bind
 from orginsight.engines.pruning import add_timestamp_predicates, table_refs
 from orginsight.errors import FullScanRefused, QueryError
@@ -36,36 +37,42 @@ def scan_cost_usd(bytes_scanned: int) -> float:
     return max(bytes_scanned, MIN_BILLED_BYTES) / 1024**4 * PRICE_PER_TB_USD
 
 
+class AthenaOptions(TypedDict, total=False):
+    """Where the organization trail is on Athena and how to reach it: the keywords ``Lake.athena`` and
+    ``AthenaEngine`` both take, said once here. Other keywords go to ``pyathena.connect`` as they are."""
+
+    database: str
+    """The Glue database of the trail table (made with ``orginsight ddl``); "default" when not given."""
+    table: str
+    """The trail table that queries' ``cloudtrail`` names; "cloudtrail" when not given."""
+    workgroup: str | None
+    """The Athena workgroup the queries run in (the account's "primary" when None)."""
+    s3_output: str | None
+    """Where Athena writes results (the workgroup's setting when None)."""
+    region: str | None
+    """The boto3 session's region (the profile's or the environment's when None)."""
+    profile: str | None
+    """The boto3 session's profile (the default credentials when None)."""
+    allow_full_scan: bool
+    """Let a query without a time range read the whole trail (refused when not given)."""
+
+
 class AthenaEngine(Engine):
     """Runs Athena SQL through pyathena; results and statistics as in the local engine."""
 
     name = "athena"
 
-    def __init__(
-        self,
-        database: str = "default",
-        table: str = "cloudtrail",
-        workgroup: str | None = None,
-        s3_output: str | None = None,
-        region: str | None = None,
-        profile: str | None = None,
-        allow_full_scan: bool = False,
-        **connect_kwargs: Any,
-    ) -> None:
-        """The trail table ``database.table`` (made with ``orginsight ddl``), queried in ``workgroup``.
-
-        ``s3_output`` is where Athena writes results (the workgroup's setting when None); ``region``
-        and ``profile`` pick the boto3 session; ``allow_full_scan`` lets a query without a time range
-        read the whole trail; other keywords go to ``pyathena.connect`` as they are.
-        """
-        self.database = database
-        self.table = table
-        self.workgroup = workgroup
-        self.s3_output = s3_output
-        self.region = region
-        self.profile = profile
-        self.allow_full_scan = allow_full_scan
-        self.connect_kwargs = connect_kwargs
+    def __init__(self, **options: Unpack[AthenaOptions]) -> None:
+        """The trail table ``database.table``, queried in ``workgroup`` (each option: ``AthenaOptions``)."""
+        given: dict[str, Any] = dict(options)
+        self.database: str = given.pop("database", "default")
+        self.table: str = given.pop("table", TABLE)
+        self.workgroup: str | None = given.pop("workgroup", None)
+        self.s3_output: str | None = given.pop("s3_output", None)
+        self.region: str | None = given.pop("region", None)
+        self.profile: str | None = given.pop("profile", None)
+        self.allow_full_scan: bool = given.pop("allow_full_scan", False)
+        self.connect_kwargs = given
         self._connection = None
 
     def describe(self) -> str:
@@ -130,7 +137,7 @@ class AthenaEngine(Engine):
                 category=type(e).__name__,
             ) from e
         columns = [d[0] for d in (cursor.description or [])]
-        result = pd.DataFrame.from_records(rows, columns=columns)
+        result = utc_aware(pd.DataFrame.from_records(rows, columns=columns))
         scanned = int(cursor.data_scanned_in_bytes or 0)
         stats = QueryStats(
             engine=self.name,

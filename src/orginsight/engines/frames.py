@@ -10,7 +10,9 @@ pandas cast every column again (0.2 s of the graph's reshaping).
 Types are made to match what an analyst gets from Athena: DuckDB widens
 ``sum(bigint)`` to HUGEINT, which Arrow carries as ``decimal128(38, 0)``; such
 whole-number decimals become int64 (float64 if a value overflows), other
-decimals float64, and dates pandas datetimes.
+decimals float64, and dates pandas datetimes. Timestamps without a zone are UTC (the trail's
+``eventTime``, partition days, DuckDB's session zone), so they come out timezone-aware UTC: one time
+convention at every public boundary, comparable with the aware times callers pass in.
 """
 
 from __future__ import annotations
@@ -43,9 +45,21 @@ def arrow_frame(table: pa.Table) -> pd.DataFrame:
     for field, column in zip(table.schema, table.columns, strict=True):
         if pa.types.is_decimal(field.type):
             column = _decimal_as_number(column, field.type.scale)
+        elif pa.types.is_timestamp(field.type) and field.type.tz is None:
+            column = column.cast(pa.timestamp(field.type.unit, tz="UTC"))
         columns.append(column)
     table = pa.Table.from_arrays(columns, names=table.column_names)
     return table.to_pandas(date_as_object=False)
+
+
+def utc_aware(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its zone-less datetime columns marked UTC (in place): what Athena's cursor returns
+    for ``timestamp`` columns is UTC without saying so."""
+    for name in df.columns:
+        column = df[name]
+        if pd.api.types.is_datetime64_dtype(column) and getattr(column.dt, "tz", None) is None:
+            df[name] = column.dt.tz_localize("UTC")
+    return df
 
 
 def _decimal_as_number(column: pa.ChunkedArray, scale: int) -> pa.ChunkedArray:

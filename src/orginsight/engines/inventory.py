@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.engines.cache_report import status_line
 from orginsight.engines.local import LocalEngine
-from orginsight.engines.parquet_cache import status_line
 from orginsight.errors import LakeError
 
 

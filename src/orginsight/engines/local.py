@@ -32,7 +32,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
@@ -43,6 +43,7 @@ from orginsight.engines.filechecks import FileChecks, check_batch, check_files
 from orginsight.engines.frames import query_frame
 from orginsight.engines.scan import ScanPlan, object_size_limit, scan_sql
 from orginsight.errors import QueryError
+from orginsight.sources import ssm_sync
 from orginsight.sources.layout import CloudTrailFile, CloudTrailFolder, iter_cloudtrail_folders
 from orginsight.timerange import parse_time, utc_now
 
@@ -51,25 +52,29 @@ COMPACT_WORKERS = 2
 the time; two at once took 30 ms a partition instead of 42 ms on this 2-core machine (2026-11-28)."""
 
 
+class LocalOptions(TypedDict, total=False):
+    """How a local lake is read: the keywords ``Lake.local`` and ``LocalEngine`` both take, said once here."""
+
+    threads: int | None
+    """DuckDB's threads (DuckDB's default when None or not given)."""
+    cache_dir: str | os.PathLike[str] | None
+    """Where ``compact`` writes (and queries look for) the Parquet cache of closed partitions:
+    ``<lake>/.orginsight/parquet`` when None; pass one for a read-only lake."""
+    verify_cache: bool
+    """Check every file of a cached partition on each query (size and mtime), not only its folder: for a
+    lake where files may be rewritten in place under the same name (False when not given)."""
+
+
 class LocalEngine(Engine):
     """Runs Athena-dialect SQL with DuckDB over a local lake."""
 
     name = "local"
 
-    def __init__(
-        self,
-        root: str | os.PathLike[str],
-        threads: int | None = None,
-        cache_dir: str | os.PathLike[str] | None = None,
-        verify_cache: bool = False,
-    ) -> None:
-        """DuckDB over the lake folder ``root``, with ``threads`` threads (DuckDB's default when None).
-
-        ``cache_dir`` is where ``compact`` writes (and queries look for) the Parquet cache of closed
-        partitions: ``<lake>/.orginsight/parquet`` by default; pass one for a read-only lake.
-        ``verify_cache`` checks every file of a cached partition on each query (size and mtime), not
-        only its folder: for a lake where files may be rewritten in place under the same name.
-        """
+    def __init__(self, root: str | os.PathLike[str], **options: Unpack[LocalOptions]) -> None:
+        """DuckDB over the lake folder ``root`` (each option: ``LocalOptions``)."""
+        threads = options.get("threads")
+        cache_dir = options.get("cache_dir")
+        verify_cache = options.get("verify_cache", False)
         self.root = Path(root)
         self.cache = parquet_cache.ParquetCache(self.root, cache_dir)
         """The Parquet copy of closed partitions (``<lake>/.orginsight/parquet`` unless ``cache_dir`` says where)."""
@@ -82,6 +87,8 @@ class LocalEngine(Engine):
         self._extra_tables: dict[str, str] = {}
         self._in_memory: set[str] = set()
         """Paths of the files whose records ``load_into_memory`` holds in the ``__cloudtrail_memory`` table."""
+        self.ssm_checks = ssm_sync.SyncChecks()
+        """The verdict on each SSM resource data sync file, kept while it is unchanged (``ssm_*`` tables)."""
 
     # --- files ------------------------------------------------------------------------------------
 
@@ -214,6 +221,10 @@ class LocalEngine(Engine):
             scan, scan_params = self._scan(columns, split)
             self.con.sql(scan, params=scan_params).create_view(view, replace=True)
             ref.replace(translate.renamed(ref, view))
+        ssm = ssm_sync.local_views(self.root, ssm_sync.referenced_tables(bound), self.ssm_checks)
+        for name, view in ssm.views.items():  # the ssm_* tables: views over the sync files that read
+            self.register(name, view)
+        bad.extend(b for b in ssm.errors if b["file"] not in seen_bad)
         sql = translate.to_sql(bound, translate.LOCAL_DIALECT)
         ensure_one_select(self.con, sql)
         planned = time.perf_counter()

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from markupsafe import Markup
 
-from orginsight.analytics.incident import routine_links, routine_sentence, routine_summary, short_entity
+from orginsight.analytics.incident import short_entity
+from orginsight.analytics.session_chain import routine_links, routine_sentence, routine_summary
 from orginsight.outputs.charts.export import export_many
 from orginsight.outputs.pages import Cell, Row, Table, plotly_fragment, render
 

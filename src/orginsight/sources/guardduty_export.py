@@ -2,7 +2,7 @@
 
 The export writes ``AWSLogs/<account>/GuardDuty/<region>/yyyy/mm/dd/<uuid>.jsonl.gz`` (the key
 layout is ``orginsight.sources.layout.GUARDDUTY_KEY``), one camelCase finding a line, and writes a
-finding again at each update. ``orginsight.collectors.guardduty.read_guardduty_export_s3`` reads the
+finding again at each update. ``orginsight.collectors.guardduty_export.read_guardduty_export_s3`` reads the
 same objects from the bucket itself, with the parsing here.
 """
 

@@ -308,6 +308,7 @@ def test_service_coverage_matrix_from_recorded_state():
                         "analyzers": [
                             {
                                 "arn": f"arn:aws:access-analyzer:us-east-1:{admin}:analyzer/org",
+                                "name": "org",
                                 "type": "ORGANIZATION",
                                 "status": "ACTIVE",
                             }

@@ -375,7 +375,7 @@ def test_export_reader_on_s3_lists_only_the_named_accounts_and_regions() -> None
 
     from moto import mock_aws
 
-    from orginsight.collectors.guardduty import read_guardduty_export_s3
+    from orginsight.collectors.guardduty_export import read_guardduty_export_s3
     from orginsight.sources.layout import guardduty_key
 
     raw = [f for f in data.real_raw_findings() if "id" in f][:6]

@@ -5,7 +5,7 @@ responses (tests/data/real/ssm)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -20,6 +20,7 @@ from orginsight.collectors.fanout import OutcomeLog
 from orginsight.collectors.recording import ApiRecording
 from orginsight.collectors.session import Connection, retry_config
 from orginsight.collectors.ssm import (
+    PATCH_STATE_COLUMNS,
     SSM,
     collect_ssm,
     ssm_frames,
@@ -208,13 +209,13 @@ def test_transform_compliance_on_a_real_response() -> None:
     assert rows[0]["execution_type"] is None  # Association summaries have no ExecutionType
 
 
-def test_transform_patch_states_counts_days_from_the_last_install_not_the_last_scan() -> None:
+def test_transform_patch_states_keeps_the_last_install_not_the_last_scan() -> None:
     call = {"params": {}, "response": recorded(data.DESCRIBE_INSTANCE_PATCH_STATES)}
-    (row,) = transform_patch_states(HOME, [call], now=datetime(2021, 6, 14, 19, 17, 41, tzinfo=UTC))
+    (row,) = transform_patch_states(HOME, [call])
+    assert list(row) == PATCH_STATE_COLUMNS
     assert row["operation"] == "Scan"
     assert row["operation_end_time"] == pd.Timestamp("2021-05-03T18:01:09Z")
-    assert row["last_install_time"] == pd.Timestamp("2020-06-14T19:17:41Z")
-    assert row["days_since_last_patch"] == 365
+    assert row["last_install_time"] == pd.Timestamp("2020-06-14T19:17:41Z")  # the scan installed nothing
     assert (
         row["missing_count"],
         row["failed_count"],
@@ -227,12 +228,21 @@ def test_transform_patch_states_counts_days_from_the_last_install_not_the_last_s
         2,
     )
     install = {**data.DESCRIBE_INSTANCE_PATCH_STATES["InstancePatchStates"][0], "Operation": "Install"}
-    (row,) = transform_patch_states(
-        HOME,
-        [{"params": {}, "response": {"InstancePatchStates": [install]}}],
-        now=datetime(2021, 5, 13, 18, tzinfo=UTC),
-    )
-    assert row["days_since_last_patch"] == 9
+    (row,) = transform_patch_states(HOME, [{"params": {}, "response": {"InstancePatchStates": [install]}}])
+    assert row["last_install_time"] == pd.Timestamp("2021-05-03T18:01:09Z")  # the install's end is later
+
+
+def test_transform_patch_states_does_not_read_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same pages give the same rows on any day: a snapshot is a pure function of its pages."""
+
+    def no_clock(now: datetime | None = None) -> datetime:
+        raise AssertionError("transform_patch_states read the clock")
+
+    monkeypatch.setattr("orginsight.timerange.utc_now", no_clock)
+    monkeypatch.setattr("orginsight.collectors.ssm.utc_now", no_clock, raising=False)
+    call = {"params": {}, "response": recorded(data.DESCRIBE_INSTANCE_PATCH_STATES)}
+    assert transform_patch_states(HOME, [call]) == transform_patch_states(HOME, [call])
+    assert not any("days" in column for column in PATCH_STATE_COLUMNS)
 
 
 def test_transform_unmanaged_needs_a_complete_managed_node_walk() -> None:

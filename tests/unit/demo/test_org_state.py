@@ -92,3 +92,21 @@ def test_delegated_admin_is_the_security_account():
 def test_too_few_accounts_is_a_parameter_error():
     with pytest.raises(ParameterError, match=str(MIN_ACCOUNTS)):
         _org(MIN_ACCOUNTS - 1)
+
+
+def test_a_large_organization_reuses_the_account_table_with_numbered_names():
+    # The first MIN_ACCOUNTS accounts are always there; past the table's end, names come round again
+    # numbered, so every name (and hence every email) stays unique.
+    names = [a.name for a in _org(30).accounts]
+    assert names[:MIN_ACCOUNTS] == [
+        "org-management",
+        "security-tooling",
+        "log-archive",
+        "shared-services",
+        "payments-prod",
+        "payments-staging",
+    ]
+    assert names[MIN_ACCOUNTS : MIN_ACCOUNTS + 2] == ["data-prod", "sandbox-research"]
+    assert names[14:16] == ["data-prod-2", "sandbox-research-2"]
+    assert names[22:24] == ["data-prod-3", "sandbox-research-3"]
+    assert len(set(names)) == len(names) == 30

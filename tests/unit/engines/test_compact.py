@@ -15,7 +15,7 @@ import pytest
 from conftest import assert_same_result
 
 from orginsight import Lake, cli
-from orginsight.engines import parquet_cache, scan
+from orginsight.engines import cache_report, parquet_cache, scan
 from orginsight.engines.inventory import lake_info
 from orginsight.errors import LakeError
 from orginsight.sources import schema
@@ -634,7 +634,7 @@ def test_manifests_without_folders_get_the_full_check_until_compact_records_them
 
     again = Lake.local(root).compact(progress=False)
     assert (again["written"], again["up_to_date"], again["restamped"]) == (0, 6, 6)
-    assert "6 of them had their day folders recorded again" in parquet_cache.summary(again)
+    assert "6 of them had their day folders recorded again" in cache_report.summary(again)
     df = Lake.local(root).sql(SQL_COUNT)
     assert (
         df["n"][0] == 36

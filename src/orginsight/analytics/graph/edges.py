@@ -135,9 +135,7 @@ def finding_rows(findings: pd.DataFrame | None) -> pd.DataFrame:
     for f in findings.to_dict("records"):
         src = "finding:" + str(f["finding_id"])
         bucket = (
-            pd.Timestamp(f["first_seen"]).tz_convert("UTC").tz_localize(None).floor("h")
-            if pd.notna(f["first_seen"])
-            else None
+            pd.Timestamp(f["first_seen"]).tz_convert("UTC").floor("h") if pd.notna(f["first_seen"]) else None
         )
         for dst in finding_entities(f):
             rows.append({"src": src, "dst": dst, "bucket": bucket, "api": f.get("type"), "count": 1})

@@ -1,7 +1,9 @@
 """Service coverage: which security service covers which account in which region, from recorded API state.
 
-The state is what a live collection recorded, or the demo lake's recordings; GuardDuty's is read by
-its collector (``collectors.guardduty.transform_coverage``), the other services' member lists here.
+The state is what a live collection recorded, or the demo lake's recordings. Each service's module declares
+how its column is read (``Service(coverage=...)``, collected by ``collectors.registry.coverage_rows``): its
+delegated admin's member list, or its own ``coverage_status`` transform. Only the organization trail is
+read here, as CloudTrail has no collector module.
 """
 
 from __future__ import annotations
@@ -14,18 +16,14 @@ import pandas as pd
 
 from orginsight.collectors.organizations import organization_frames
 from orginsight.collectors.registry import coverage_rows
+from orginsight.collectors.service import EVERY_ACCOUNT, Coverage, Covered
 
-SERVICES = (
-    "GuardDuty",
-    "Security Hub",
-    "Config",
-    "Inspector",
-    "Macie",
-    "Access Analyzer",
-    "Organization trail",
-)
-"""Columns of the coverage matrix, in display order (GuardDuty features are added after GuardDuty): the
-services of the registry that declare their coverage first, then those read here until they have a module."""
+TRAIL = "Organization trail"
+"""The column of the organization trail (CloudTrail's ``describe_trails`` and ``get_trail_status``)."""
+
+SERVICES = (*(row.label for row in coverage_rows()), TRAIL)
+"""Columns of the coverage matrix, in display order: the registry's services (each followed by its
+features, e.g. ``GuardDuty S3_DATA_EVENTS``), then the organization trail."""
 
 
 def _calls(recording: Any, service: str, operation: str) -> list[tuple[str, dict[str, Any]]]:
@@ -52,13 +50,15 @@ def _admin_of(members: Iterable[Mapping[str, Any]]) -> set[str]:
     return admins
 
 
-def _cells(status: dict[tuple[str, str], bool], accounts: Sequence[str]) -> dict[str, float]:
-    """Share of recorded regions where each account is covered."""
+def _cells(status: Covered, accounts: Sequence[str]) -> dict[str, float]:
+    """Share of recorded regions where each account is covered: its own entry in a region, else the
+    organization-wide one (``EVERY_ACCOUNT``); regions with neither are not counted."""
     regions = sorted({r for _, r in status})
     out = {}
     for a in accounts:
-        vals = [status[(a, r)] for r in regions if (a, r) in status]
-        out[a] = float(np.mean(vals)) if vals else np.nan
+        vals = [status.get((a, r), status.get((EVERY_ACCOUNT, r))) for r in regions]
+        known = [v for v in vals if v is not None]
+        out[a] = float(np.mean(known)) if known else np.nan
     return out
 
 
@@ -70,8 +70,8 @@ def _members_status(
     id_key: str,
     status_key: str,
     enabled: Set[str],
-) -> dict[tuple[str, str], bool]:
-    status: dict[tuple[str, str], bool] = {}
+) -> Covered:
+    status: Covered = {}
     for region, call in _calls(recording, service, operation):
         members = call["response"].get(list_key, [])
         for m in members:
@@ -81,47 +81,32 @@ def _members_status(
     return status
 
 
+def coverage_status(row: Coverage, recording: Any) -> tuple[Covered, dict[str, Covered]]:
+    """One registry column's (coverage, coverage per feature): its own transform, else its member list."""
+    if row.transform is not None:
+        return row.transform(recording)
+    members = _members_status(
+        recording, row.api, row.operation, row.members_key, row.account_key, row.status_key, row.enabled
+    )
+    return members, {}
+
+
 def service_coverage(recording: Any, accounts: pd.DataFrame) -> pd.DataFrame:
     """Accounts x services: the share of recorded regions where each service covers each account.
 
     1.0 = covered everywhere it is recorded, 0.0 = nowhere, NaN = no recorded state for that
-    service. Rows carry account_id, account_name, ou_path; columns follow ``SERVICES`` with
-    GuardDuty features as ``GuardDuty <FEATURE>`` right after GuardDuty. Sources:
-    GuardDuty/Security Hub/Macie/Inspector member lists of the delegated admin, Inspector
-    ``batch_get_account_status``, Config recorder status (member calls) or the organization
-    aggregator, organization analyzers of Access Analyzer, and an organization trail.
+    service. Rows carry account_id, account_name, ou_path; columns follow ``SERVICES``, each service
+    followed by its features (``GuardDuty <FEATURE>``, ``Inspector EC2`` ...). What each column reads is
+    its service module's ``Coverage`` declaration; the organization trail's is ``trail_status``.
     """
     ids = list(accounts["account_id"])
     cols: dict[str, dict[str, float]] = {}
-    for row in coverage_rows():  # the services that declare their coverage (collectors/registry.py)
-        if row.transform is not None:
-            status, features = row.transform(recording)
-        else:
-            status, features = (
-                _members_status(
-                    recording,
-                    row.api,
-                    row.operation,
-                    row.members_key,
-                    row.account_key,
-                    row.status_key,
-                    row.enabled,
-                ),
-                {},
-            )
+    for row in coverage_rows():
+        status, features = coverage_status(row, recording)
         cols[row.label] = _cells(status, ids)
         for name, per in features.items():
             cols[f"{row.label} {name}"] = _cells(per, ids)
-    cols["Config"] = _cells(_config_status(recording, ids), ids)
-    cols["Inspector"] = _cells(_inspector_status(recording), ids)
-    cols["Macie"] = _cells(
-        _members_status(
-            recording, "macie2", "list_members", "members", "accountId", "relationshipStatus", {"ENABLED"}
-        ),
-        ids,
-    )
-    cols["Access Analyzer"] = _cells(_analyzer_status(recording, ids), ids)
-    cols["Organization trail"] = _cells(_trail_status(recording, ids), ids)
+    cols[TRAIL] = _cells(trail_status(recording), ids)
     matrix = pd.DataFrame(cols, index=ids)
     matrix.index.name = "account_id"
     matrix = matrix.reset_index()
@@ -134,69 +119,23 @@ def service_coverage(recording: Any, accounts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _config_status(recording: Any, ids: Sequence[str]) -> dict[tuple[str, str], bool]:
-    status: dict[tuple[str, str], bool] = {}
-    for region, call in _calls(recording, "config", "describe_configuration_recorder_status"):
-        account = call.get("account")
-        if account:
-            recs = call["response"].get("ConfigurationRecordersStatus", [])
-            status[(account, region)] = any(r.get("recording") for r in recs)
-    for region, call in _calls(recording, "config", "describe_configuration_aggregator_sources_status"):
-        for src in call["response"].get("AggregatedSourceStatusList", []):
-            ok = src.get("LastUpdateStatus") == "SUCCEEDED"
-            if src.get("SourceType") == "ORGANIZATION":
-                for a in ids:
-                    status.setdefault((a, src.get("AwsRegion") or region), ok)
-            elif src.get("SourceType") == "ACCOUNT":
-                status.setdefault((src["SourceId"], src.get("AwsRegion") or region), ok)
-    return status
+def trail_status(recording: Any) -> Covered:
+    """Every account is covered (region ``all``) when an organization trail logs; not when none does.
 
-
-def _inspector_status(recording: Any) -> dict[tuple[str, str], bool]:
-    status = _members_status(
-        recording, "inspector2", "list_members", "members", "accountId", "relationshipStatus", {"ENABLED"}
-    )
-    for region, call in _calls(recording, "inspector2", "batch_get_account_status"):
-        for acc in call["response"].get("accounts", []):
-            status[(acc["accountId"], region)] = (acc.get("state") or {}).get("status") == "ENABLED"
-    return status
-
-
-def _analyzer_status(recording: Any, ids: Sequence[str]) -> dict[tuple[str, str], bool]:
-    status: dict[tuple[str, str], bool] = {}
-    for region, call in _calls(recording, "accessanalyzer", "list_analyzers"):
-        for an in call["response"].get("analyzers", []):
-            active = an.get("status") == "ACTIVE"
-            if an.get("type", "").startswith("ORGANIZATION"):
-                for a in ids:
-                    status[(a, region)] = status.get((a, region), False) or active
-            else:
-                owner = an["arn"].split(":")[4]
-                status[(owner, region)] = status.get((owner, region), False) or active
-    for a in ids:
-        for region in recording.regions("accessanalyzer"):
-            status.setdefault((a, region), False)
-    return status
-
-
-def _trail_status(recording: Any, ids: Sequence[str]) -> dict[tuple[str, str], bool]:
-    status: dict[tuple[str, str], bool] = {}
+    A trail whose ``get_trail_status`` was not recorded counts as logging (``describe_trails`` alone
+    lists it); nothing recorded for CloudTrail leaves the column unknown.
+    """
     logging: dict[str, bool] = {}
     for _region, call in _calls(recording, "cloudtrail", "get_trail_status"):
         name = call["params"].get("Name")
         if name:
             logging[name] = bool(call["response"].get("IsLogging"))
+    on = False
     for _region, call in _calls(recording, "cloudtrail", "describe_trails"):
         for t in call["response"].get("trailList", []):
-            if not t.get("IsOrganizationTrail"):
-                continue
-            on = logging.get(t.get("TrailARN"), logging.get(t.get("Name"), True))
-            for a in ids:
-                status[(a, "all")] = status.get((a, "all"), False) or on
-    if recording.regions("cloudtrail"):
-        for a in ids:
-            status.setdefault((a, "all"), False)
-    return status
+            if t.get("IsOrganizationTrail"):
+                on = on or logging.get(t.get("TrailARN"), logging.get(t.get("Name"), True))
+    return {(EVERY_ACCOUNT, "all"): on} if recording.regions("cloudtrail") else {}
 
 
 def membership_history(

@@ -38,7 +38,7 @@ def storage_drift(
     """
     b = buckets.sort_values(["account", "bucket", "dt"])
     if since is not None:
-        b = b[b["dt"] >= _utc(since).tz_localize(None)]  # dt: naive UTC days of the exports
+        b = b[b["dt"] >= _utc(since)]
     rows: list[dict[str, Any]] = []
     if b.empty:
         return pd.DataFrame(

@@ -17,18 +17,6 @@ CLOSED_WORKFLOW_STATES = frozenset({"ARCHIVED", "RESOLVED", "SUPPRESSED"})
 """Workflow states in which a finding no longer needs work (GuardDuty archive, ASFF Workflow.Status)."""
 
 
-def latest_findings(findings: pd.DataFrame) -> pd.DataFrame:
-    """One row per finding id: its latest version (by last seen, then by order read).
-
-    GuardDuty's S3 export writes a finding again each time it is updated (count,
-    eventLastSeen, archived), so the raw frame holds several versions of one finding.
-    """
-    if findings.empty:
-        return findings
-    order = findings.assign(_pos=range(len(findings))).sort_values(["last_seen", "_pos"], na_position="first")
-    return order.drop_duplicates("finding_id", keep="last").drop(columns="_pos").sort_index()
-
-
 def is_closed(findings: pd.DataFrame) -> pd.Series:
     """Whether each finding is archived, resolved or suppressed (no longer active)."""
     archived = findings["archived"].astype("boolean").fillna(False) if "archived" in findings else False

@@ -18,8 +18,13 @@ from typing import Any
 import pandas as pd
 
 from orginsight.sources.accounts import with_org
+from orginsight.sources.findings.accessanalyzer import extract_accessanalyzer, is_accessanalyzer
 from orginsight.sources.findings.files import MAX_DECOMPRESSED_BYTES, gunzip_partial, split_json_records
 from orginsight.sources.findings.guardduty import extract_guardduty
+from orginsight.sources.findings.guardduty_entities import GUARDDUTY_ENTITY_COLUMNS, SEQUENCE_COLUMNS
+from orginsight.sources.findings.inspector import extract_inspector, is_inspector
+from orginsight.sources.findings.macie import extract_macie, is_macie
+from orginsight.sources.findings.ocsf import extract_ocsf, is_ocsf
 from orginsight.sources.findings.records import (
     FindingError,
     _first,
@@ -52,9 +57,27 @@ FINDING_COLUMNS = [
     "count",
     "workflow_state",
     "archived",
+    *GUARDDUTY_ENTITY_COLUMNS,
+    "vulnerability_id",
+    "package_names",
+    "actions",
+    *SEQUENCE_COLUMNS,
     "raw",
 ]
-"""Columns of the normalized findings frame, in order."""
+"""Columns of the normalized findings frame, in order. The entity columns (``user_name`` to
+``remote_account``, then Inspector's CVE and packages, Access Analyzer's actions and the attack
+sequence's parts) are empty where a finding does not name them; a column listing several values
+joins them with ``records.LIST_SEPARATOR``."""
+
+
+OPTIONAL_COLUMNS = [
+    *GUARDDUTY_ENTITY_COLUMNS,
+    "vulnerability_id",
+    "package_names",
+    "actions",
+    *SEQUENCE_COLUMNS,
+]
+"""Text columns an extractor may leave out of its row: None in the frame."""
 
 
 TIME_COLUMNS = ["first_seen", "last_seen"]
@@ -87,17 +110,33 @@ def read_finding(finding: Any) -> tuple[dict[str, Any], list[str]]:
 
     Raises FindingError for a record that is not a finding: not a JSON object, neither an id nor a
     type (an empty ``{}`` line, another kind of event), or an ASFF finding without its required Id.
+
+    The product is told from the record: OCSF (``finding_info``/``class_uid``, snake_case), Inspector
+    (``findingArn``), ASFF (``ProductArn``/``AwsAccountId``), Macie (``resourcesAffected``/``category``),
+    Access Analyzer (``resourceOwnerAccount``/``analyzedAt``), else GuardDuty.
     """
     if not isinstance(finding, Mapping):
         raise FindingError(f"not a finding: a JSON {_json_kind(finding)}, not an object")
+    notes: list[str] = []
+    if is_ocsf(finding):
+        row = extract_ocsf(finding, notes)
+        if not _present(row["finding_id"]):
+            raise FindingError("not an OCSF finding: it has no finding_info.uid or metadata.uid")
+        row["raw"] = json.dumps(finding, sort_keys=True, default=str)
+        return row, notes
     f = pascal_keys(finding)
     if not any(_present(f.get(key)) for key in ("Id", "Arn", "Type", "Types")):
         raise FindingError("not a finding: it has neither an id nor a type")
-    notes: list[str] = []
-    if is_asff(f):
+    if is_inspector(f):
+        row = extract_inspector(f, notes)
+    elif is_asff(f):
         if not _present(f.get("Id")):
             raise FindingError("not an ASFF finding: it has no Id (ASFF requires one)")
         row = extract_asff(f, notes)
+    elif is_macie(f):
+        row = extract_macie(f, notes)
+    elif is_accessanalyzer(f):
+        row = extract_accessanalyzer(f, notes)
     else:
         row = extract_guardduty(f, notes)
     row["raw"] = json.dumps(finding, sort_keys=True, default=str)
@@ -269,6 +308,20 @@ def findings_frame(rows: list[dict[str, Any]], org: pd.DataFrame | None = None) 
     df["archived"] = df["archived"].astype("boolean")
     df["account_name"] = df["account_name"].astype("object")
     df["ou_path"] = df["ou_path"].astype("object")
+    for col in OPTIONAL_COLUMNS:
+        df[col] = df[col].astype("object").where(df[col].notna(), None)
     if org is not None and len(org):
         df = with_org(df, org)
     return df
+
+
+def latest_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """One row per finding id: its latest version (by last seen, then by order read).
+
+    GuardDuty's S3 export writes a finding again each time it is updated (count,
+    eventLastSeen, archived), so the raw frame holds several versions of one finding.
+    """
+    if findings.empty:
+        return findings
+    order = findings.assign(_pos=range(len(findings))).sort_values(["last_seen", "_pos"], na_position="first")
+    return order.drop_duplicates("finding_id", keep="last").drop(columns="_pos").sort_index()

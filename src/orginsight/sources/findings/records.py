@@ -179,3 +179,16 @@ def _remote_ip(action: Mapping[str, Any]) -> str | None:
 
 def _present(value: Any) -> bool:
     return value not in (None, "", [], {})
+
+
+LIST_SEPARATOR = "; "
+"""Between the values of a column that lists several (``bucket_names``, ``sequence_*``): ``;`` is in
+no IAM, S3 bucket, Kubernetes or DNS name, so the values split back exactly (object keys may hold
+it: ``raw`` keeps them exact). A string, not a list, so the frame groups, deduplicates and writes to
+Parquet and DuckDB like every other column."""
+
+
+def joined(values: Any) -> str | None:
+    """The distinct non-empty values, in order, joined by :data:`LIST_SEPARATOR`; None when there are none."""
+    seen = dict.fromkeys(str(v) for v in values if v not in (None, "", [], {}))
+    return LIST_SEPARATOR.join(seen) or None

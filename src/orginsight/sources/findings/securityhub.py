@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from orginsight.sources.findings.records import _count, _first, _remote_ip, _score, _time, label_of
+from orginsight.sources.findings.records import _count, _first, _remote_ip, _score, _time, joined, label_of
 
 ASFF_NORMALIZED_RANGE = (0.0, 100.0)
 """ASFF ``Severity.Normalized`` (an integer 0-100, ASFF syntax)."""
@@ -87,6 +87,72 @@ def product_from_arn(arn: str | None) -> str | None:
 ASFF_PRINCIPAL_TYPES = ("AwsIamAccessKey", "AwsIamUser", "AwsIamRole")
 
 
+_ID_SUFFIXES = ("Arn", "Id", "Name", "Identifier")
+"""How ASFF ``Resources[].Details.<Type>`` members name their resource (``Arn``, ``InstanceId``,
+``BucketName``, ``DbInstanceIdentifier``...): by the first key ending in one of these, in this order."""
+
+
+ASFF_ACCOUNT_TYPES = ("AwsS3AccountPublicAccessBlock", "AwsGuardDutyDetector", "AwsAccount")
+"""Resource types whose details name no resource but the account itself (botocore model, 2026-12):
+their id, when ``Resources[].Id`` is missing, is the finding's ``AwsAccountId``."""
+
+
+def _id_in(details: Mapping[str, Any]) -> str | None:
+    """The first string under a key ending in :data:`_ID_SUFFIXES` (by suffix order), else one level down."""
+    for suffix in _ID_SUFFIXES:
+        for key, value in details.items():
+            if isinstance(key, str) and key.endswith(suffix) and isinstance(value, str | int) and value != "":
+                return str(value)
+    nested = (v for v in details.values() if isinstance(v, Mapping))
+    return _first(*(_id_in(v) for v in nested))
+
+
+def asff_resource_id(resource: Mapping[str, Any], account_id: str | None = None) -> str | None:
+    """An ASFF resource's id: ``Id`` (ASFF requires it), else what ``Details.<Type>`` names.
+
+    ``Details`` has one member per ``Type`` (botocore's ``ResourceDetails``, 102 members in 2026-12);
+    a trimmed record or a product that leaves ``Id`` empty still gets its resource named, and an
+    account-level type (:data:`ASFF_ACCOUNT_TYPES`) gets the finding's account. ``Other`` (a free map)
+    gives its first value.
+    """
+    if resource.get("Id"):
+        return str(resource["Id"])
+    rtype = resource.get("Type")
+    details = (resource.get("Details") or {}).get(rtype) if rtype else None
+    if isinstance(details, Mapping):
+        found = _id_in(details) or (_first(*map(str, details.values())) if rtype == "Other" else None)
+        if found:
+            return found
+    return account_id if rtype in ASFF_ACCOUNT_TYPES else None
+
+
+def _bucket_name(resource: Mapping[str, Any]) -> str | None:
+    rid = resource.get("Id") or ""
+    return rid.rsplit(":", 1)[-1] if rid.startswith("arn:") else rid or None
+
+
+def asff_entities(resources: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Entity columns an ASFF finding names through its resources: buckets, objects, IAM users, containers."""
+    of = {
+        t: [r for r in resources if r.get("Type") == t] for t in ("AwsS3Bucket", "AwsS3Object", "Container")
+    }
+    users = [
+        ((r.get("Details") or {}).get(r.get("Type")) or {}).get("UserName")
+        for r in resources
+        if r.get("Type") in ("AwsIamUser", "AwsIamAccessKey")
+    ]
+    containers = [(r.get("Details") or {}).get("Container") or {} for r in of["Container"]]
+    return {
+        "user_name": _first(*users),
+        "bucket_names": joined(_bucket_name(r) for r in of["AwsS3Bucket"]),
+        "object_key": joined(
+            (r.get("Id") or "").split(":::", 1)[-1].split("/", 1)[-1] or None for r in of["AwsS3Object"]
+        ),
+        "container_id": _first(*(r.get("Id") for r in of["Container"])),
+        "container_image": _first(*(_first(c.get("ImageName"), c.get("ImageId")) for c in containers)),
+    }
+
+
 def extract_asff(f: Mapping[str, Any], notes: list[str] | None = None) -> dict[str, Any]:
     """Normalized columns of one ASFF finding (Security Hub, or any product sending to it).
 
@@ -117,7 +183,7 @@ def extract_asff(f: Mapping[str, Any], notes: list[str] | None = None) -> dict[s
         "account_id": f.get("AwsAccountId"),
         "region": _first(f.get("Region"), first.get("Region")),
         "resource_type": first.get("Type"),
-        "resource_id": first.get("Id"),
+        "resource_id": asff_resource_id(first, f.get("AwsAccountId")),
         "principal": principal,
         "remote_ip": _first(network.get("SourceIpV4"), network.get("SourceIpV6"), _remote_ip(action)),
         "first_seen": _time(_first(f.get("FirstObservedAt"), f.get("CreatedAt")), "first seen", notes),
@@ -125,4 +191,5 @@ def extract_asff(f: Mapping[str, Any], notes: list[str] | None = None) -> dict[s
         "count": _count(f.get("Count"), notes),
         "workflow_state": _first(workflow.get("Status"), f.get("WorkflowState")),
         "archived": record_state == "ARCHIVED" if record_state else None,
+        **asff_entities([r for r in resources if isinstance(r, Mapping)]),
     }

@@ -126,7 +126,7 @@ def bucket_protection(wide: pd.DataFrame) -> pd.DataFrame:
         g.get("VersioningEnabledBucketCount", pd.Series(0, index=g.index)).fillna(0).astype("int64") > 0
     )
     g = g.rename(columns={"aws_account_number": "account", "aws_region": "region", "bucket_name": "bucket"})
-    g["dt"] = pd.to_datetime(g["dt"])
+    g["dt"] = pd.to_datetime(g["dt"], utc=True)
     return g.sort_values(["account", "bucket", "dt"]).reset_index(drop=True)
 
 

@@ -344,7 +344,7 @@ def test_edges_are_hourly_with_counts_and_apis(graph) -> None:
         & (e["dst"] == "resource:arn:aws:s3:::prod-secrets")
     ].iloc[0]
     assert (
-        row["hour"] == pd.Timestamp("2024-06-20 11:00")
+        row["hour"] == pd.Timestamp("2024-06-20 11:00", tz="UTC")
         and row["count"] == 1
         and row["apis"] == "s3:GetObject"
     )

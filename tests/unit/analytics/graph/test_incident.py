@@ -11,19 +11,14 @@ sessions, and the incident window is 10:01 .. 10:20.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 from test_entity_graph import _assume, _event, _gd, _session, _t, _user
 
-from orginsight.analytics.incident import (
-    chain_focus,
-    incident_window,
-    lineage_novelty,
-    routine_links,
-    short_entity,
-)
+from orginsight.analytics.incident import incident_window, lineage_novelty, short_entity
+from orginsight.analytics.session_chain import chain_focus, routine_links
 from orginsight.lake import Lake
 from orginsight.sources.findings import normalize_findings
 from orginsight.sources.lake_import import import_files
@@ -147,18 +142,21 @@ def test_what_is_new_lists_items_by_their_first_event(triage) -> None:
     assert list(new["first_seen"]) == sorted(new["first_seen"])
     first = new.iloc[0]
     assert (first["dimension"], first["value"], first["country"]) == ("ip", EVIL_IP, "RU")
-    assert first["first_seen"] == pd.Timestamp("2024-06-20 10:01:00")  # the event, not the hour
+    assert first["first_seen"] == pd.Timestamp("2024-06-20 10:01:00", tz="UTC")  # the event, not the hour
     by_value = new.set_index("value")
-    assert by_value.loc[EVIL_IP2, "first_seen"] == pd.Timestamp("2024-06-20 10:05:00")
+    assert by_value.loc[EVIL_IP2, "first_seen"] == pd.Timestamp("2024-06-20 10:05:00", tz="UTC")
     assert by_value.loc[EVIL_IP2, "events"] == 2
     assert HOME_IP not in by_value.index and HOME_UA not in by_value.index
     # The 20:00 run's first call of a new API is new too, but outside the window.
     drift = by_value.loc["lambda:UpdateFunctionCode20150331v2"]
-    assert drift["first_seen"] == pd.Timestamp("2024-06-20 20:03:00") and not drift["in_window"]
+    assert drift["first_seen"] == pd.Timestamp("2024-06-20 20:03:00", tz="UTC") and not drift["in_window"]
 
 
 def test_the_incident_window_spans_the_attack_not_the_drift(triage) -> None:
-    assert triage.incident_window == (datetime(2024, 6, 20, 10, 1), datetime(2024, 6, 20, 10, 20))
+    assert triage.incident_window == (
+        datetime(2024, 6, 20, 10, 1, tzinfo=UTC),
+        datetime(2024, 6, 20, 10, 20, tzinfo=UTC),
+    )
     assert set(triage.window_timeline["eventid"]) >= {"evil-1", "evil-3", "evil-4"}
     tl = triage.timeline.set_index("eventid")
     assert tl.loc["evil-3", "new"] == "ip, country, user_agent, api"
@@ -167,7 +165,9 @@ def test_the_incident_window_spans_the_attack_not_the_drift(triage) -> None:
 
 
 def test_incident_window_picks_the_burst_with_most_items_and_findings() -> None:
-    at = pd.Timestamp
+    def at(text: str) -> pd.Timestamp:
+        return pd.Timestamp(text, tz="UTC")
+
     items = pd.DataFrame(
         {
             "first_seen": [
@@ -196,13 +196,16 @@ def test_incident_window_picks_the_burst_with_most_items_and_findings() -> None:
         }
     )
     window = incident_window(items, pd.DataFrame(), timeline)
-    assert window == (datetime(2024, 6, 20, 10), datetime(2024, 6, 20, 11, 30))  # to the new IP's last event
+    assert window == (
+        datetime(2024, 6, 20, 10, tzinfo=UTC),
+        datetime(2024, 6, 20, 11, 30, tzinfo=UTC),
+    )  # to the new IP's last event
     # Two findings at 01:00 outweigh the later burst of three items.
     findings = pd.DataFrame(
         {"first_seen": ["2024-06-20T01:05:00Z", "2024-06-20T01:10:00Z", "2024-06-20T00:50:00Z"]}
     )
     early = incident_window(items.iloc[[0]], pd.DataFrame(), timeline, findings)
-    assert early == (datetime(2024, 6, 20, 0, 50), datetime(2024, 6, 20, 1, 10))
+    assert early == (datetime(2024, 6, 20, 0, 50, tzinfo=UTC), datetime(2024, 6, 20, 1, 10, tzinfo=UTC))
     assert incident_window(items.iloc[0:0], pd.DataFrame(), timeline) is None
 
 
@@ -220,8 +223,8 @@ def test_the_chain_expands_the_attackers_links_and_collapses_the_routine_runs(tr
     # The session's link is the AssumeRole call (10:03), not the session's first call (10:05); the key
     # it was issued counts from its first use.
     times = dict(zip(shown["dst"], shown["time"], strict=True))
-    assert times[ATTACK_SESSION] == pd.Timestamp(datetime(2024, 6, 20, 10, 3))
-    assert times["access_key:ASIAEVIL000000000001"] == pd.Timestamp(datetime(2024, 6, 20, 10, 5))
+    assert times[ATTACK_SESSION] == pd.Timestamp(datetime(2024, 6, 20, 10, 3, tzinfo=UTC))
+    assert times["access_key:ASIAEVIL000000000001"] == pd.Timestamp(datetime(2024, 6, 20, 10, 5, tzinfo=UTC))
     # Recomputed without a window, only the links used from new IPs stay notable.
     again = chain_focus(
         ch.drop(columns=["time", "notable", "why"]),
