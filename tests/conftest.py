@@ -21,7 +21,9 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ORGINSIGHT_SHARED_DATA") or REPO.parent / "shared" / "data")
@@ -109,6 +111,63 @@ def real_data(*parts: str) -> Path:
     return path
 
 
+def ddl_argv(accounts: str, region: str, *more: str) -> list[str]:
+    """``orginsight ddl`` for the trail bucket the command-line tests describe (bucket ``trail``, organization
+    ``o-a1b2c3d4e5``), for ``accounts`` and ``region``, then ``more`` options."""
+    return [
+        "ddl",
+        "--bucket",
+        "trail",
+        "--org-id",
+        "o-a1b2c3d4e5",
+        "--account",
+        accounts,
+        "--region",
+        region,
+        *more,
+    ]
+
+
+def fake_session(region: str = "us-east-1") -> boto3.Session:
+    """A session with moto's fake credentials: moto (inside ``mock_aws``) or a Stubber answers its calls, and
+    nothing can reach AWS with them."""
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+
+
+def stub_replay(service: str, region: str, ops: dict[str, list[dict]]) -> None:
+    """Each recorded call (operation -> [{"params", "response"}]) made through botocore's Stubber, which checks
+    the params against the operation's input shape and the response against its output shape: the proof that
+    made-up responses are shaped exactly like boto3's."""
+    client = boto3.client(
+        service, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    with Stubber(client) as stub:
+        for op, entries in ops.items():
+            for e in entries:
+                stub.add_response(op, e["response"], e["params"])
+                getattr(client, op)(**e["params"])
+        stub.assert_no_pending_responses()
+
+
+def moto_organization(accounts: dict[str, str]) -> tuple[boto3.Session, dict[str, str]]:
+    """Inside ``mock_aws``: an organization with each account alone in its own OU under the root, for the
+    collectors' tests that read an organization from moto.
+
+    ``accounts``: account name -> its OU's name. Returns the session (moto's fake credentials) and the ids by
+    name: ``Root``, each account's name and each OU's name followed by `` OU``.
+    """
+    session = fake_session()
+    org = session.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    ids = {"Root": org.list_roots()["Roots"][0]["Id"]}
+    for name, ou_name in accounts.items():
+        ou = org.create_organizational_unit(ParentId=ids["Root"], Name=ou_name)["OrganizationalUnit"]["Id"]
+        account = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+        org.move_account(AccountId=account["AccountId"], SourceParentId=ids["Root"], DestinationParentId=ou)
+        ids[name], ids[f"{ou_name} OU"] = account["AccountId"], ou
+    return session, ids
+
+
 def read_text(path: Path) -> str:
     """A text file's content, gunzipped when it ends in .gz."""
     data = path.read_bytes()
@@ -137,6 +196,32 @@ def write_trail_file(
     with gzip.open(key, "wt") as fh:
         json.dump({"Records": records}, fh)
     return key
+
+
+def assumed_role_identity(arn: str, key: str, created: str, role_id: str = "AROAEXAMPLE", **context) -> dict:
+    """The ``userIdentity`` of a role session's call (type ``AssumedRole``), derived from the session's ARN
+    (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``) as the CloudTrail User Guide's "userIdentity element"
+    shows it; ``role_id`` is the role's unique id, ``context`` adds to ``sessionContext`` (``sourceIdentity``...).
+    """
+    account, role, session = arn.split(":")[4], arn.split("/")[1], arn.rsplit("/", 1)[1]
+    return {
+        "type": "AssumedRole",
+        "principalId": f"{role_id}:{session}",
+        "arn": arn,
+        "accountId": account,
+        "accessKeyId": key,
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": role_id,
+                "arn": f"arn:aws:iam::{account}:role/{role}",
+                "accountId": account,
+                "userName": role,
+            },
+            "attributes": {"creationDate": created, "mfaAuthenticated": "false"},
+            **context,
+        },
+    }
 
 
 def count_source_records(path: Path) -> int:

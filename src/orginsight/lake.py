@@ -119,6 +119,37 @@ class Lake:
         )
         return self.engine.compact(pf, progress=progress)
 
+    def verify(
+        self,
+        since: Any = None,
+        until: Any = None,
+        accounts: list[str] | None = None,
+        public_keys: list[str | os.PathLike[str]] | None = None,
+        progress: bool = False,
+    ) -> Any:
+        """Check the lake's CloudTrail against its signed digests (local lakes only): log files modified,
+        deleted or added, digests missing or invalid, hours without a digest (``sources.digests.verify``).
+
+        ``public_keys``: PEM files, ``ListPublicKeys`` responses or folders of them; by default the lake's
+        recorded ``api/cloudtrail/<region>/ListPublicKeys.json``. Returns a ``VerifyResult`` (``problems``,
+        ``summary``); a second run re-reads only digests and log files that changed.
+        """
+        from orginsight.sources import digests  # loads pandas and cryptography: lazily
+
+        if self.root is None:
+            raise LakeError(
+                "verify reads a local lake: download the trail bucket, or run it where the files are"
+            )
+        keys = digests.load_public_keys(public_keys) if public_keys else digests.lake_public_keys(self.root)
+        return digests.verify(
+            self.root,
+            since=parse_time(since) if since is not None else None,
+            until=parse_time(until) if until is not None else None,
+            accounts=set(accounts) if accounts else None,
+            public_keys=keys,
+            progress=progress,
+        )
+
     def hunt(self, name: str, /, **params: Any) -> pd.DataFrame:
         """Run the hunt ``name`` of ``queries/`` with typed parameters (see ``orginsight.analytics.hunts``)."""
         from orginsight.analytics import hunts  # loads pandas: lazily
@@ -132,9 +163,11 @@ class Lake:
         accounts: list[str] | None = None,
         findings: pd.DataFrame | None = None,
         degree_cap: int = 500,
+        people: pd.DataFrame | None = None,
     ) -> Any:
         """Detective-style ``EntityGraph`` of ``scope`` (start, end), with what is new against the
-        ``baseline_days`` before it (see ``orginsight.analytics.graph``)."""
+        ``baseline_days`` before it (see ``orginsight.analytics.graph``). ``people``: the identity
+        store's users that SSO sessions name (default: the lake's own, ``Lake.people()``)."""
         from orginsight.analytics.graph.build import build_entity_graph  # loads pandas: lazily
 
         return build_entity_graph(
@@ -144,6 +177,7 @@ class Lake:
             accounts=accounts,
             findings=findings,
             degree_cap=degree_cap,
+            people=self.people() if people is None else people,
         )
 
     def triage(
@@ -153,13 +187,28 @@ class Lake:
         until: Any = None,
         baseline_days: int = 45,
         findings: pd.DataFrame | None = None,
+        people: pd.DataFrame | None = None,
     ) -> Any:
-        """Everything an access key, principal ARN, IP or finding id did (see ``orginsight.analytics.triage``)."""
+        """Everything an access key, principal ARN, IP or finding id did, and the people behind it (see
+        ``orginsight.analytics.triage``). ``people``: the identity store's users (default: the lake's own)."""
         from orginsight.analytics.triage import triage  # loads pandas: lazily
 
         return triage(
-            self, indicator, since=since, until=until, baseline_days=baseline_days, findings=findings
+            self,
+            indicator,
+            since=since,
+            until=until,
+            baseline_days=baseline_days,
+            findings=findings,
+            people=self.people() if people is None else people,
         )
+
+    def people(self) -> pd.DataFrame | None:
+        """The identity store's users (IAM Identity Center) the lake holds, from collector snapshots or
+        recorded responses, or None: what ties an SSO session name to a person (user id, name, email)."""
+        from orginsight.collectors.run import lake_people  # loads pandas: lazily
+
+        return lake_people(self.root) if self.root is not None else None
 
     def findings(self) -> pd.DataFrame:
         """Every finding the lake holds (GuardDuty's export, and the recorded or collected findings of

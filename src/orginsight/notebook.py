@@ -258,6 +258,37 @@ def _incident_window_text(window: tuple[datetime, datetime] | None, timeline: pd
     return f"{window[0]:%Y-%m-%d %H:%M:%S} .. {window[1]:%Y-%m-%d %H:%M:%S} ({inside} events)"
 
 
+def window_integrity(
+    lake: Lake, window: tuple[datetime, datetime] | None, accounts: Iterable[str]
+) -> tuple[str, pd.DataFrame]:
+    """Whether the trail behind an incident window can be trusted: the window's hours in ``accounts``
+    checked against CloudTrail's signed digests (``Lake.verify``), as a sentence and the problems in it.
+
+    An incident window over hours whose log files were edited, deleted or never vouched for by a digest
+    is evidence an intruder may have shaped: the analyst must know before drawing conclusions.
+    """
+    import pandas as pd
+
+    if window is None:
+        return "no incident window: nothing to check", pd.DataFrame()
+    accounts = sorted(set(accounts))
+    start, end = window[0] - timedelta(hours=1), window[1] + timedelta(hours=1)
+    result = lake.verify(since=start, until=end, accounts=accounts or None)
+    if not result.summary.get("digests"):
+        return (
+            "no CloudTrail digests in the lake for these accounts and hours: integrity not checked "
+            "(turn on log file validation, and bring CloudTrail-Digest/ into the lake)",
+            result.problems,
+        )
+    hours = pd.to_datetime(result.problems["hour"], utc=True)
+    inside = result.problems[(hours >= pd.Timestamp(start)) & (hours < pd.Timestamp(end))]
+    if inside.empty:
+        return "every hour of the incident window verified against its signed digest", inside
+    where = ", ".join(sorted(set(inside["account"])))
+    kinds = ", ".join(f"{n} {k}" for k, n in inside["kind"].value_counts().items())
+    return f"the incident window overlaps hours that FAILED verification in {where}: {kinds}", inside
+
+
 def query_stats(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per named query result with its engine statistics (``df.attrs["stats"]``).
 

@@ -15,6 +15,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import headless_chromium
 
@@ -122,7 +123,13 @@ def week(demo, tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     out = tmp_path_factory.mktemp("triage-page")
     page = triage_page.write(t, out, png=False)[0]
-    return {"triage": t, "page": page, "html": page.read_text(encoding="utf-8"), "leak": leak}
+    return {
+        "triage": t,
+        "page": page,
+        "html": page.read_text(encoding="utf-8"),
+        "leak": leak,
+        "incidents": demo["scenario"]["incidents"],
+    }
 
 
 def _section(page: str, ident: str) -> str:
@@ -146,8 +153,16 @@ def test_the_incident_window_is_the_planted_incident(week) -> None:
     new = t.what_is_new
     inside = new[new["in_window"]]
     assert inside["first_seen"].between(*planted).all() and inside["first_seen"].is_monotonic_increasing
-    # What is new outside the window is the CI runs' drift (an API, a parameter): no new IP or client.
-    assert not set(new[~new["in_window"]]["dimension"]) & {"ip", "country", "user_agent"}
+    # What is new outside the window is the CI runs' drift (an API, a parameter), and the other planted
+    # incidents in the same accounts (the graph buckets by hour): no other new IP or client.
+    others = [i for i in week["incidents"] if i["name"] != leak["name"]]
+    hours = [
+        (pd.Timestamp(i["start"]).floor("h"), pd.Timestamp(i["end"]).ceil("h"))
+        for i in others
+        if set(i["accounts"]) & set(t.summary["accounts"])
+    ]
+    outside = new[~new["in_window"] & new["dimension"].isin(["ip", "country", "user_agent"])]
+    assert all(any(a <= f <= b for a, b in hours) for f in outside["first_seen"]), outside
     assert len(t.chain) >= 50 and 0 < int(t.chain["notable"].sum()) <= 10  # the routine runs fold away
 
 

@@ -46,6 +46,7 @@ OTHER_REAL_TESTS = {
     "mfa_device_deactivated",
     "access_analyzer_or_detective_disabled",
     "role_bucket_reads",  # needs the roles to list: the demo's exposure test (test_posture_report) runs it
+    "person_activity",  # the SSO users of the Panther records: tests/integration/test_people_real.py
 }
 """Hunts proven by the dedicated tests of test_hunts_real.py (OTRF, definitions, documented shapes)."""
 

@@ -139,9 +139,26 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
         common,
         "import json\nprint(json.dumps({'figures': sorted(review.figures), 'out': str(files.html)}))",
     )
-    with ThreadPoolExecutor(max_workers=2) as pool:  # both only read the lake the triage notebook built
-        hunting, posture = pool.map(lambda args: run_notebook(*args), [hunting, posture])
-    return {"work": work, "lake": lake, "triage": triage, "hunting": hunting, "posture": posture}
+    centralization = (
+        "04_centralization_review",
+        work,
+        common,
+        "import json\nprint(json.dumps({'failures': sorted(map(list, zip(failures['check'], "
+        "failures['account_id'], failures['region']))), 'fixes': len(fixes), 'admins': len(admins), "
+        "'guardrails': len(guardrails), 'out': OUT}))",
+    )
+    with ThreadPoolExecutor(max_workers=2) as pool:  # all only read the lake the triage notebook built
+        hunting, posture, centralization = pool.map(
+            lambda args: run_notebook(*args), [hunting, posture, centralization]
+        )
+    return {
+        "work": work,
+        "lake": lake,
+        "triage": triage,
+        "hunting": hunting,
+        "posture": posture,
+        "centralization": centralization,
+    }
 
 
 def sigma_rules() -> list[str]:
@@ -152,7 +169,7 @@ def sigma_rules() -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", ["triage", "hunting", "posture"])
+@pytest.mark.parametrize("name", ["triage", "hunting", "posture", "centralization"])
 def test_notebook_runs_without_errors_or_unexplained_warnings(runs: dict, name: str) -> None:
     assert stderr_problems(runs[name]) == []
 
@@ -199,6 +216,17 @@ def test_posture_notebook_writes_the_report_and_slide_charts(runs: dict) -> None
         assert (charts / f"{name}.png").stat().st_size > 1000
         assert (charts / f"{name}.svg").stat().st_size > 1000
     assert (runs["work"] / out["out"]).is_file()
+
+
+def test_centralization_notebook_lists_the_planted_gaps_as_fixes(runs: dict) -> None:
+    gaps = json.loads((runs["lake"] / "scenario.json").read_text())["centralization_gaps"]
+    out = final_json(runs["centralization"])
+    failing = {(c, a) for c, a, _r in out["failures"]}
+    assert {("guardrail_scps", a) for a in gaps["missing_scp"]["accounts"]} <= failing
+    assert {("baseline_stacksets", a) for a in gaps["stackset_drift"]["accounts"]} <= failing
+    assert ("identitycenter_session_duration", gaps["long_session"]["account"]) in failing
+    assert out["fixes"] == len(failing) and out["admins"] > 0 and out["guardrails"] > 0
+    assert (runs["work"] / out["out"] / "audit_heatmap.html").stat().st_size > 1000
 
 
 # --- the browser check -------------------------------------------------------------------------------

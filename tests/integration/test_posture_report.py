@@ -197,6 +197,7 @@ def test_report_html_png_svg_render_offline_in_chromium(review, tmp_path):
             "top_accounts",
             "top_types",
             "trustedadvisor_checks",  # heatmaps and bar lists grow with their rows
+            "audit_heatmap",
         )
         assert png_size(png)[0] == 1200 and png.stat().st_size > 5000
         svg = png.with_suffix(".svg").read_text()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ddl_argv
 
 from orginsight import cli
 from orginsight.cli import options
@@ -191,19 +192,7 @@ def test_report_posture_on_athena_says_it_reads_a_local_folder(tmp_path, capsys)
 
 
 def test_ddl_takes_accounts_and_regions_like_every_command(capsys):
-    argv = [
-        "ddl",
-        "--bucket",
-        "trail",
-        "--org-id",
-        "o-a1b2c3d4e5",
-        "--account",
-        "111122223333,222233334444",
-        "--region",
-        "eu-west-1",
-        "--athena-database",
-        "security",
-    ]
+    argv = ddl_argv("111122223333,222233334444", "eu-west-1", "--athena-database", "security")
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "111122223333,222233334444" in out and "'eu-west-1'" in out and "security.cloudtrail" in out

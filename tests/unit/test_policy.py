@@ -45,7 +45,10 @@ ATHENA_ACTIONS = {
 IMPLIED_ACTIONS = {"kms:Decrypt"}
 """Needed by a call without being one: S3 GetObject of the SSE-KMS encrypted GuardDuty export."""
 
-IAM_NAMES = {"s3:ListObjectsV2": "s3:ListBucket"}
+IAM_NAMES = {
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+}
 """API operations authorized by an IAM action of another name (Service Authorization Reference, S3, 2024)."""
 
 DOCUMENTED_WRITES = {

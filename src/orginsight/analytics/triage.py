@@ -23,8 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from orginsight.analytics import incident, session_chain
+from orginsight.analytics import incident, insights, session_chain
 from orginsight.analytics.graph import entities as E
+from orginsight.analytics.graph import people as attribution
 from orginsight.analytics.graph.build import EVENT_TIME, PRINCIPAL_SQL
 from orginsight.analytics.graph.edges import finding_entities
 from orginsight.analytics.graph.model import EntityGraph
@@ -46,6 +47,7 @@ SELECT
   eventsource, eventname, {PRINCIPAL_SQL} AS principal, useridentity.type AS identity_type,
   useridentity.arn AS principal_arn, useridentity.invokedby AS invoked_by,
   useridentity.accesskeyid AS access_key, useridentity.sessioncontext.sessionissuer.arn AS role_arn,
+  useridentity.sessioncontext.sourceidentity AS source_identity, useridentity.onbehalfof.userid AS on_behalf_of,
   sourceipaddress AS ip, useragent AS user_agent, errorcode, errormessage, readonly,
   requestparameters, resources
 FROM cloudtrail
@@ -97,6 +99,17 @@ class Triage:
         indicator and the sessions it produced, by first sighting; ``in_window`` marks those in the
         incident window."""
         return self.summary["what_is_new"]
+
+    @property
+    def people(self) -> pd.DataFrame:
+        """The people behind the indicator and the sessions it produced, how each was established,
+        and why the others have none (``graph.people.people_behind``)."""
+        return self.summary["people"]
+
+    @property
+    def insights(self) -> pd.DataFrame:
+        """The CloudTrail Insights windows of the triaged accounts that overlap the incident window."""
+        return self.summary["insights"]
 
     @property
     def incident_window(self) -> tuple[datetime, datetime] | None:
@@ -190,8 +203,10 @@ def triage(
     baseline_days: int = 45,
     findings: pd.DataFrame | None = None,
     hops: int = 1,
+    people: pd.DataFrame | None = None,
 ) -> Triage:
-    """Everything ``indicator`` (access key id, principal ARN, IP, finding id) did between ``since`` and ``until``."""
+    """Everything ``indicator`` (access key id, principal ARN, IP, finding id) did between ``since`` and ``until``;
+    ``people`` (Identity Center users: user_id, user_name, display_name, email) names the persons found."""
     entity = E.resolve(indicator)
     finding = None
     if entity.startswith("finding:"):
@@ -229,11 +244,17 @@ def triage(
     around = g.neighborhood(
         {a for a in actors | seeds["entities"] if not a.startswith("account:")}, hops=hops
     )
+    attributions = attribution.resolve_people(g.people, people)
+    timeline["person"] = attribution.person_of(timeline["principal"], attributions)
     summary = summarize(timeline, g, actors, chain, notes)
+    summary["people"] = attribution.people_behind(attributions, actors)
+    summary["people_line"] = attribution.describe(summary["people"])
     summary["origin"] = (
         pd.concat([g.credential_origin(s) for s in starts], ignore_index=True) if starts else None
     )
     chain = focus(timeline, g, actors, chain, summary)
+    summary["insights"] = insights.during(lake, summary["incident_window"], summary["accounts"])
+    summary["insights_line"] = insights.describe(summary["insights"])
     summary["owner"] = owner_of(entity, g, finding)
     summary["account_names"] = _account_names(lake)
     t = Triage(

@@ -18,6 +18,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from orginsight.cli.audit import AUDIT
 from orginsight.cli.collect import COLLECT
 from orginsight.cli.command import Command, Group
 from orginsight.cli.lake import DDL, LAKE_COMMANDS
@@ -29,7 +30,18 @@ from orginsight.errors import OrgInsightError
 
 EPILOG_EXAMPLES = "Run 'orginsight COMMAND --help' for examples."
 
-COMMANDS: tuple[Command | Group, ...] = (DEMO, SQL, LAKE_COMMANDS, DDL, COLLECT, REPORT, TRIAGE, HUNT, SIGMA)
+COMMANDS: tuple[Command | Group, ...] = (
+    DEMO,
+    SQL,
+    LAKE_COMMANDS,
+    DDL,
+    COLLECT,
+    AUDIT,
+    REPORT,
+    TRIAGE,
+    HUNT,
+    SIGMA,
+)
 """Every command, and group of subcommands, in the order ``orginsight --help`` lists them."""
 
 

@@ -14,7 +14,8 @@ EVERYTHING = "all"
 
 
 COLLECTOR_NAMES = (
-    "org", "guardduty", "securityhub", "config", "inspector", "accessanalyzer", "macie", "ssm", "trustedadvisor"
+    "org", "guardduty", "securityhub", "config", "inspector", "accessanalyzer", "macie", "ssm", "trustedadvisor",
+    "identitycenter", "guardrails", "stacksets", "cloudtrail",
 )  # fmt: skip
 """The collectors of ``orginsight.collectors.registry.SERVICES``, named here so ``--help`` loads no boto3
 (a test checks the two lists are the same)."""

@@ -1,4 +1,5 @@
-"""Commands that build and describe where the data lives: ``lake import|info|compact|generate`` and ``ddl``.
+"""Commands that build, check and describe where the data lives: ``lake import|info|compact|generate|verify``
+and ``ddl``.
 
 The ``lake`` commands work on a local folder only (each takes ``--lake DIR``, shared by the group);
 ``ddl`` prints the Athena table that names the same layout in the organization's bucket.
@@ -7,6 +8,7 @@ The ``lake`` commands work on a local folder only (each takes ``--lake DIR``, sh
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date, datetime
 
 from orginsight.cli.command import Command, Group
@@ -21,11 +23,14 @@ from orginsight.cli.options import (
     option,
     progress_wanted,
     region_filter,
+    table_output,
     time_window,
+    write_frame,
 )
 from orginsight.engines.cache_report import summary as compact_summary
 from orginsight.lake import Lake
 from orginsight.sources.ddl import ALL_COMMERCIAL_REGIONS, cloudtrail_ddl, organization_account_ids
+from orginsight.sources.insights import athena_ddl as insights_ddl
 from orginsight.sources.lake_import import import_files, parse_byte_size
 from orginsight.sources.ssm_sync import all_athena_ddl
 from orginsight.timerange import parse_time
@@ -79,6 +84,32 @@ def run_compact(args: argparse.Namespace) -> int:
     return 1 if result["failed"] else 0
 
 
+def run_verify(args: argparse.Namespace) -> int:
+    """check the CloudTrail files against their signed digests (modified, deleted, added, missing)
+
+    Validate the lake's CloudTrail the way CloudTrail documents its digest files, across every account and
+    region: each digest's signature and its chain, each log file's SHA-256. Prints one row per log file
+    modified, deleted or added without being listed, digest missing or invalid, and hour without a digest,
+    then a summary on stderr. Public keys: --public-keys (PEM files or ListPublicKeys responses), else the
+    lake's recorded api/cloudtrail/<region>/ListPublicKeys.json. A second run re-reads only what changed.
+    Exits 1 when anything was found.
+
+    orginsight lake verify --lake demo-lake
+    orginsight lake verify --lake case-lake --since 2026-11-01 --account 111122223333
+        --public-keys list-public-keys.json --format csv
+    """
+    result = Lake.local(args.lake).verify(
+        since=args.since,
+        until=args.until,
+        accounts=args.account,
+        public_keys=args.public_keys,
+        progress=progress_wanted(),
+    )
+    write_frame(result.problems, args.format, args.output_file)
+    print("\n".join(result.lines()), file=sys.stderr)
+    return 1 if len(result.problems) else 0
+
+
 def day(text: str) -> datetime:
     """A ``YYYY-MM-DD`` option value as midnight (aware UTC) of that day; a usage error otherwise."""
     try:
@@ -118,8 +149,9 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_ddl(args: argparse.Namespace) -> int:
     """print the Athena table for the organization trail
 
-    Print CREATE EXTERNAL TABLE for the organization trail, with partition projection on account,
-    region and day. Without --account, the account list is read from AWS Organizations.
+    Print CREATE EXTERNAL TABLE for the organization trail and for its Insights events
+    (cloudtrail_insights), with partition projection on account, region and day. Without --account,
+    the account list is read from AWS Organizations.
 
     orginsight ddl --bucket org-trail-logs --org-id o-a1b2c3d4e5 --region us-east-1,eu-west-1
     """
@@ -135,6 +167,12 @@ def run_ddl(args: argparse.Namespace) -> int:
         prefix=args.prefix,
     )
     print(ddl + ";")
+    print(
+        insights_ddl(
+            args.bucket, args.org_id, accounts, regions, database=args.athena_database, prefix=args.prefix
+        )
+        + ";"
+    )
     for statement in (
         all_athena_ddl(args.ssm_sync, accounts, regions, args.athena_database) if args.ssm_sync else []
     ):
@@ -177,6 +215,23 @@ GENERATE = Command(
     option("--force", action="store_true", help="replace a lake already generated in DIR"),
 )
 
+VERIFY = Command(
+    "verify",
+    run_verify,
+    time_window(
+        since="first digest hour to check: 30d, or a date (default: the oldest)",
+        until="last hour to check (default: the newest)",
+    ),
+    account_filter(),
+    option(
+        "--public-keys",
+        action="append",
+        metavar="FILE|DIR",
+        help="PEM public keys or ListPublicKeys responses (repeatable; default: the lake's recorded ones)",
+    ),
+    table_output(),
+)
+
 COMPACT = Command(
     "compact",
     run_compact,
@@ -203,6 +258,7 @@ LAKE_COMMANDS = Group(
     INFO,
     GENERATE,
     COMPACT,
+    VERIFY,
     shared=(LAKE.but(required=True),),
 )
 

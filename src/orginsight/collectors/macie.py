@@ -7,6 +7,9 @@ and the jobs it runs for them in each region where Macie is enabled):
   errors. A region without Macie answers 403 ``AccessDeniedException`` "Macie is not enabled"
   (cloud-custodian's recorded GetMacieSession response, 2020); that is ``Status.NOT_ENABLED``
   (code ``MacieNotEnabled``), not a denied permission. A PAUSED (suspended) session is recorded the same way.
+- ``list_members`` (paginated, ``onlyAssociated="false"``: every account the administrator has, whatever its
+  relationship, so a Paused or Removed member shows as not covered rather than missing): posture's Macie
+  coverage per member account and region;
 - ``describe_buckets`` (paginated): per bucket, effective public access, default encryption and
   object counts by encryption type, shared access (EXTERNAL/INTERNAL/NOT_SHARED/UNKNOWN),
   sensitivity score, classifiable size and the last classification job;
@@ -36,6 +39,10 @@ NAME = "macie"
 
 FINDINGS_PAGE = 50
 """ListFindings MaxResults and GetFindings findingIds are both capped at 50 (Macie API Reference, 2024)."""
+
+ALL_MEMBERS = {"onlyAssociated": "false"}
+"""ListMembers' filter for every member whatever its relationship status (the default lists only the current
+ones, Macie API Reference 2024): a Paused or Removed member is then known to be not covered."""
 
 NOT_ENABLED_CODE = "MacieNotEnabled"
 """Outcome error code of a region where Macie is not enabled (or suspended)."""
@@ -141,13 +148,14 @@ def get_region(api: RecordedCalls, criteria: dict[str, Any]) -> int:
     if session.get("status") != "ENABLED":
         message = f"Macie is {session.get('status')} in {api.region}"
         return api.not_there("get_macie_session", NOT_ENABLED_CODE, message)
+    members = api.pages("list_members", **ALL_MEMBERS)
     buckets = api.pages("describe_buckets")
     jobs = api.pages("list_classification_jobs")
     fetched = api.run(
         "list_findings/get_findings",
         lambda: get_findings(api.client, api.region, api.account, api.recording, criteria),
     )
-    if buckets is not None and jobs is not None and fetched is not None:
+    if all(got is not None for got in (members, buckets, jobs, fetched)):
         api.log.ok(api.account, api.region, NAME, items=fetched)
     return fetched or 0
 
@@ -357,7 +365,7 @@ def coverage_status(recording: ApiRecording) -> tuple[Covered, dict[str, Covered
     The administrator's member list first: an ENABLED member is covered (a PAUSED one is not), and so is
     the administrator. An account it does not list is covered where its own GetMacieSession says ENABLED,
     or where the administrator's DescribeBuckets lists its buckets (Macie inventories only the buckets of
-    the accounts it covers), so a live collection, which reads no member list, still fills the column.
+    the accounts it covers), so a region whose ListMembers was denied still fills the column.
     """
     status: Covered = {}
     for region in recording.regions(SERVICE):
@@ -400,6 +408,7 @@ CALLS = (
     "get_macie_session",
     "list_classification_jobs",
     "list_findings",
+    "list_members",
 )
 """The Macie operations ``get_region`` calls."""
 
@@ -412,7 +421,6 @@ MACIE = Service(
     get=REGIONS.get_for_run,
     coverage=(Coverage("Macie", transform=coverage_status),),
     finding_pages=("get_findings",),
-    # The coverage matrix reads list_members, which the collector does not call (yet): demo lakes only.
-    demo_records=frozenset({"list_members", *CALLS}),  # demo/sensitive_data.py, weekly snapshots too
+    # demo_records: CALLS; demo/sensitive_data.py records the rest (weekly snapshots too), org.py list_members.
 )
 """Macie in the registry (``orginsight.collectors.registry.SERVICES["macie"]``, wired by the lead)."""

@@ -14,8 +14,11 @@ import pandas as pd
 
 from orginsight.collectors import regions, session
 from orginsight.collectors.accessanalyzer import ACCESSANALYZER
+from orginsight.collectors.cloudtrail import CLOUDTRAIL
 from orginsight.collectors.config import CONFIG
 from orginsight.collectors.guardduty import GUARDDUTY
+from orginsight.collectors.guardrails import GUARDRAILS
+from orginsight.collectors.identitycenter import IDENTITYCENTER
 from orginsight.collectors.inspector import INSPECTOR
 from orginsight.collectors.macie import MACIE
 from orginsight.collectors.organizations import ORGANIZATIONS
@@ -23,6 +26,7 @@ from orginsight.collectors.recording import ApiRecording
 from orginsight.collectors.securityhub import SECURITYHUB
 from orginsight.collectors.service import Coverage, Operation, Service
 from orginsight.collectors.ssm import SSM
+from orginsight.collectors.stacksets import STACKSETS
 from orginsight.collectors.trustedadvisor import TRUSTEDADVISOR
 from orginsight.sources.findings import normalize_findings
 
@@ -37,7 +41,19 @@ def _by_name(*services: Service) -> Mapping[str, Service]:
 
 
 SERVICES: Mapping[str, Service] = _by_name(
-    ORGANIZATIONS, GUARDDUTY, SECURITYHUB, CONFIG, INSPECTOR, ACCESSANALYZER, MACIE, SSM, TRUSTEDADVISOR
+    ORGANIZATIONS,
+    GUARDDUTY,
+    SECURITYHUB,
+    CONFIG,
+    INSPECTOR,
+    ACCESSANALYZER,
+    MACIE,
+    SSM,
+    TRUSTEDADVISOR,
+    IDENTITYCENTER,
+    GUARDRAILS,
+    STACKSETS,
+    CLOUDTRAIL,
 )
 """Collector name -> its service, in the order ``orginsight collect`` lists them (Organizations first:
 the other services name accounts from its snapshot)."""

@@ -23,7 +23,7 @@ from orginsight.collectors.service import RunOptions, Service
 from orginsight.collectors.session import Connection
 from orginsight.collectors.snapshots import read_snapshots, snapshot_folders, write_snapshot
 from orginsight.errors import CollectionError, LakeError
-from orginsight.sources.findings import latest_findings
+from orginsight.sources.findings import FINDING_COLUMNS, latest_findings
 from orginsight.timerange import parse_time
 
 COLLECTORS = tuple(SERVICES)
@@ -135,13 +135,25 @@ def lake_findings(lake: str | Path, recording: ApiRecording | None = None) -> pd
             continue
         with contextlib.suppress(LakeError):  # snapshots of other tables only
             history = read_snapshots(lake, s.name, "findings")
-            if "finding_id" in history:  # the normalized frame (GuardDuty, Security Hub), not a service table
+            if set(FINDING_COLUMNS) <= set(
+                history.columns
+            ):  # the normalized frame, not a service's own table
                 frames.append(history.drop(columns="collected_at"))
     errors = [e for f in frames for e in f.attrs.get("errors", [])]
     found = [f for f in frames if len(f)]
     df = latest_findings(pd.concat(found, ignore_index=True)) if found else frames[-1]
     df.attrs = {"errors": errors}
     return df
+
+
+def lake_people(lake: str | Path) -> pd.DataFrame | None:
+    """The newest identity-store users of a lake (``identitycenter`` snapshots, else its recorded
+    responses), or None when it holds none: triage and the graph attribute SSO sessions with them."""
+    try:
+        users = read_collected(lake, "identitycenter", "users", latest=True)
+    except LakeError:
+        return None
+    return users if len(users) else None
 
 
 def read_collected(lake: str | Path, collector: str, table: str, latest: bool = False) -> pd.DataFrame:

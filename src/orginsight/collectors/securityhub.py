@@ -284,7 +284,7 @@ SECURITYHUB = Service(
     get=get_for_run,
     # The coverage matrix reads list_members, which the collector does not call (yet): demo lakes only.
     finding_pages=("get_findings",),
-    demo_records=frozenset({"get_enabled_standards", "list_members"}),
+    demo_records=frozenset({"get_enabled_standards", "list_finding_aggregators", "list_members"}),
     coverage=(
         Coverage("Security Hub", status_key="MemberStatus", enabled=frozenset({"ENABLED", "ASSOCIATED"})),
     ),

@@ -14,15 +14,14 @@ Three ways in, from the management account or Trusted Advisor's delegated admini
   outcome), and for the accounts named in ``support_accounts``. An account without Business,
   Enterprise On-Ramp or Enterprise Support answers ``SubscriptionRequiredException``: an outcome
   (``Status.NOT_ENABLED``), never an exception that stops the run.
-- The organizational view report that Trusted Advisor exports (JSON or CSV):
-  :func:`read_organizational_view_summary` and :func:`read_organizational_view_check`, pure
-  functions over its parsed content (no public real export exists; see their docstrings).
+- The organizational view report that Trusted Advisor exports (JSON or CSV) is a file format, read
+  by ``orginsight.sources.trustedadvisor_report``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -111,8 +110,6 @@ CHECK_RESOURCE_COLUMNS = [
     "is_suppressed",
     "metadata",
 ]
-ORG_VIEW_SUMMARY_COLUMNS = ["account_id", "category", "status", "count"]
-ORG_VIEW_CHECK_COLUMNS = ["check_name", "account_id", "region", "status", "resource_id", "metadata"]
 
 
 def _id_of(arn: str | None) -> str | None:
@@ -438,67 +435,6 @@ def coverage_status(recording: ApiRecording) -> tuple[Covered, dict[str, Covered
     if answered - {None}:
         status.setdefault((EVERY_ACCOUNT, GLOBAL), False)
     return status, {}
-
-
-# ----------------------------------------------------------------------------- the organizational view report
-
-
-def read_organizational_view_summary(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """Check counts per account, category and status from an org-view report's ``summary.json``.
-
-    Format (AWS Support User Guide, "Organizational view for AWS Trusted Advisor", downloading a
-    report; read 2024-2025): the report is a .zip holding ``summary.json``, ``schema.json`` and one
-    file per check (JSON or CSV, as chosen). ``summary.json`` has ``numAccounts``,
-    ``filtersApplied`` and, per account, ``accountStatusMap: {account: {category: {"statusMap":
-    {STATUS: {"name": colour, "count": n}}, "name": label}}}`` (``categoryStatusMap`` is the same
-    without the account level). No real export is public (2025): the tests use one built from
-    this documented shape, so this reader tolerates missing keys rather than trusting them.
-    """
-    rows = []
-    for account, categories in (summary.get("accountStatusMap") or {}).items():
-        for category, entry in (categories or {}).items():
-            for status, counted in ((entry or {}).get("statusMap") or {}).items():
-                rows.append(
-                    {
-                        "account_id": str(account),
-                        "category": category,
-                        "status": str(status).lower(),
-                        "count": int((counted or {}).get("count") or 0),
-                    }
-                )
-    return pd.DataFrame(rows, columns=ORG_VIEW_SUMMARY_COLUMNS)
-
-
-_ORG_VIEW_KEYS = {
-    "account_id": ("accountId", "Account ID", "AccountId"),
-    "region": ("region", "Region"),
-    "status": ("status", "Status"),
-    "resource_id": ("resourceId", "Resource ID", "ResourceId"),
-}
-
-
-def read_organizational_view_check(check_name: str, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Affected resources of one check file of an org-view report: JSON records, or ``csv.DictReader`` rows.
-
-    Each record is one resource of one account, with the account id, region, status and the
-    check's own columns (those of DescribeTrustedAdvisorChecks' ``metadata``). The known fields
-    are read under their JSON (camelCase) or CSV (title) names; every other column is kept in
-    ``metadata`` as JSON. Built from the documented shape, as no real export is public (2025).
-    """
-    rows = []
-    for record in records:
-        row: dict[str, Any] = {"check_name": check_name}
-        used: set[str] = set()
-        for column, keys in _ORG_VIEW_KEYS.items():
-            key = next((k for k in keys if record.get(k) not in (None, "")), None)
-            row[column] = None if key is None else str(record[key])
-            used.add(key or "")
-        if row["status"] is not None:
-            row["status"] = row["status"].lower()
-        extra = {k: v for k, v in record.items() if k not in used}
-        row["metadata"] = json.dumps(extra, sort_keys=True, default=str)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=ORG_VIEW_CHECK_COLUMNS)
 
 
 # ----------------------------------------------------------------------------- registration

@@ -16,20 +16,23 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from orginsight.demo.centralization import newest_governance_responses, write_governance_snapshots
 from orginsight.demo.cloudtrail import DayResult, DayTask, generate_day
+from orginsight.demo.digests import sign_and_tamper
 from orginsight.demo.exposure import plant_exposure, story_reads
 from orginsight.demo.guardduty import write_guardduty_export
 from orginsight.demo.incidents import plant_incidents
+from orginsight.demo.insights import write_insights
 from orginsight.demo.org import MIN_ACCOUNTS, build_organization, organizations_responses, service_responses
 from orginsight.demo.records import ct_time
 from orginsight.demo.services import exposure_lines, write_posture_services
-from orginsight.demo.storagelens import write_storage_lens
+from orginsight.demo.storagelens import storage_lens_configuration_responses, write_storage_lens
 from orginsight.errors import LakeError, ParameterError
 
 DEFAULT_END = datetime(2026, 11, 27)
 """Exclusive end of the generated period when none is given: fixed so a seed always means the same lake."""
 
-GENERATED = ("AWSLogs", "StorageLens", "api", "snapshots", "scenario.json")
+GENERATED = ("AWSLogs", "StorageLens", "api", "snapshots", "ssm-inventory", "scenario.json")
 """What generate_lake writes at the top of a lake (and removes first when overwriting)."""
 
 
@@ -132,8 +135,9 @@ def generate_lake(
         for i in sorted(range(len(org.accounts)), key=lambda i: -org.accounts[i].weight)
     ]
     results = _run(tasks, processes, progress)
+    tampering = sign_and_tamper(lake, org, seed, results, {r.get("eventID") for *_, r in planted}, processes)
 
-    _write_api(lake, org)
+    _write_api(lake, org, seed)
     gd = write_guardduty_export(str(lake), org, seed, scenario)
     exfil = scenario.facts["exfil_bucket"]
     posture = write_storage_lens(
@@ -143,6 +147,7 @@ def generate_lake(
         {"bucket": exfil["bucket"], "date": (end - timedelta(days=2)).strftime("%Y-%m-%d")},
     )
     services = write_posture_services(lake, org, seed)
+    gaps = write_governance_snapshots(lake, org, seed)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.account] = counts.get(r.account, 0) + r.events
@@ -165,6 +170,7 @@ def generate_lake(
             "events_by_account": dict(sorted(counts.items())),
         },
         "incidents": scenario.incidents,
+        "tampering": tampering,
         "indicators": scenario.indicators,
         "events": [e.truth() for e in scenario.events],
         "coverage": {
@@ -191,7 +197,10 @@ def generate_lake(
         },
         "guardduty": gd,
         "posture": posture,
+        "sso_incident": scenario.facts["sso_incident"],
+        "centralization_gaps": gaps,
         **services,
+        "insights": write_insights(lake, org, scenario, seed),
     }
     (lake / "scenario.json").write_text(json.dumps(truth, indent=1))
     return GenerateSummary(
@@ -264,6 +273,38 @@ def scenario_lines(scenario: dict) -> list[str]:
     ]
     if "exposure" in scenario:
         out += exposure_lines(scenario)
+    return out + _trust_and_identity_lines(scenario, names)
+
+
+def _trust_and_identity_lines(scenario: dict, names: dict[str, str]) -> list[str]:
+    """The SSO incident, the centralization gaps, the tampered trail and the Insights, when planted."""
+    out = []
+    if sso := scenario.get("sso_incident"):
+        out.append(
+            f"SSO incident (triage names the person): {sso['person']['display_name']} ({sso['person']['user_name']}) through "
+            f"{sso['permission_set']}, then {sso['indicator']['value']} in "
+            f"{names.get(sso['accounts']['target'], sso['accounts']['target'])}"
+        )
+    if gaps := scenario.get("centralization_gaps"):
+        scp, drift, long = gaps["missing_scp"], gaps["stackset_drift"], gaps["long_session"]
+        out += [
+            "Centralization gaps (orginsight audit):",
+            f"  guardrail {scp['guardrail']} missing in {scp['ou']} ({', '.join(scp['account_names'])})",
+            f"  stack set {drift['stack_set']} drifted in {', '.join(drift['account_names'])}",
+            f"  {long['permission_set']} sessions of {long['session_duration']} in {long['account_name']} "
+            f"(policy: {long['before']})",
+        ]
+    if tampered := scenario.get("tampering"):
+        out.append(
+            f"Tampered trail (orginsight lake verify): {tampered['name']} {tampered['region']}: "
+            f"{len(tampered['edited_log_files'])} log files edited, {len(tampered['deleted_log_files'])} deleted, "
+            f"{len(tampered['removed_digests'])} consecutive digests removed"
+        )
+    if insights := scenario.get("insights"):
+        out.append(
+            f"CloudTrail Insights: {len(insights)} events, {sum(1 for i in insights if i.get('incident'))} "
+            "around the incidents"
+        )
     return out
 
 
@@ -314,7 +355,7 @@ def _run(tasks: list[DayTask], processes: int | None, progress: bool) -> list[Da
     return results
 
 
-def _write_api(lake: Path, org) -> None:
+def _write_api(lake: Path, org, seed: int) -> None:
     """Recorded API responses: ``api/<service>/<region|global>/<operation>.json``."""
 
     def dump(service: str, region: str, op: str, entries: list[dict]) -> None:
@@ -325,6 +366,10 @@ def _write_api(lake: Path, org) -> None:
     for op, entries in organizations_responses(org).items():
         dump("organizations", "global", op, entries)
     for (service, region), ops in service_responses(org, org.end).items():
+        for op, entries in ops.items():
+            dump(service, region, op, entries)
+    newest = {**newest_governance_responses(org, seed), **storage_lens_configuration_responses(org)}
+    for (service, region), ops in newest.items():
         for op, entries in ops.items():
             dump(service, region, op, entries)
 

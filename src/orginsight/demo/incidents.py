@@ -9,6 +9,9 @@ keeps recording, which is why we see it all), persistence and exfiltration.
 (b) ``console-without-mfa``: an administrator signs in to the console without MFA from
 a country never seen before, then the root user of a member account signs in and acts.
 
+(c) ``sso-role-chain``: a person signs in through Identity Center and chains into production
+(``sso_incident.py``).
+
 Techniques are MITRE ATT&CK (Enterprise, cloud matrix, v15) ids. Each incident is a table of
 steps (``LEAKED_KEY_STEPS``, ``console_steps``) that ``scenario.py`` plays on one clock.
 """
@@ -44,6 +47,7 @@ from orginsight.demo.scenario import (
     Scenario,
     Step,
 )
+from orginsight.demo.sso_incident import SSO, plant_sso_incident, sso_truth
 
 ATTACKER_IPS = ("5.188.10.4", "91.240.118.172")
 """Russia and Hong Kong by geoip2fast (2026-11): countries the organization has never worked from."""
@@ -75,11 +79,13 @@ def plant_incidents(org: Organization, seed: int) -> Scenario:
     leak = _leaked_key(org, seed, rng, a_start, outside)
     b_start = org.end - timedelta(days=1) + timedelta(hours=9, minutes=12, seconds=rng.randrange(60))
     console = _console(org, rng, b_start)
-    events = sorted(leak.events + console.events, key=lambda e: (e.time, e.account))
+    sso = plant_sso_incident(org, seed)  # its own generator: the draws above stay as they were
+    events = sorted(leak.events + console.events + sso.events, key=lambda e: (e.time, e.account))
     incidents = []
     for name, desc in (
         (LEAK, __doc__.split("(a) ")[1].split("\n\n")[0]),
         (CONSOLE, __doc__.split("(b) ")[1].split("\n\n")[0]),
+        (SSO, sso_truth(org, seed, sso)["description"]),
     ):
         mine = [e for e in events if e.incident == name]
         incidents.append(
@@ -105,6 +111,7 @@ def plant_incidents(org: Organization, seed: int) -> Scenario:
         "console_user_arn": f"arn:aws:iam::{w.mgmt.id}:user/ops-admin",
         "root_account": w.victim.id,
         "root_access_key": w.root_key,
+        "sso_incident": sso_truth(org, seed, sso),
     }
     indicators = {
         "leaked_access_key_id": facts["leaked_key"],

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from orginsight.demo.trail import trail_responses
 from orginsight.errors import ParameterError
 
 HOME_REGION = "us-east-1"
@@ -45,6 +46,16 @@ _ACCOUNTS = (
 """The accounts in the order an organization grows: the first ``MIN_ACCOUNTS`` always, then the rest
 in turn (numbered ``-2``, ``-3``... once each has been used) until the requested count."""
 
+GUARDDUTY_FEATURES = (
+    "S3_DATA_EVENTS",
+    "EKS_AUDIT_LOGS",
+    "EBS_MALWARE_PROTECTION",
+    "RDS_LOGIN_EVENTS",
+    "RUNTIME_MONITORING",
+    "LAMBDA_NETWORK_LOGS",
+)
+"""GuardDuty's protection plans the organization auto-enables (DescribeOrganizationConfiguration Features)."""
+
 DELEGATED_SERVICES = (
     "guardduty.amazonaws.com",
     "securityhub.amazonaws.com",
@@ -53,6 +64,7 @@ DELEGATED_SERVICES = (
     "macie.amazonaws.com",
     "access-analyzer.amazonaws.com",
     "storage-lens.s3.amazonaws.com",
+    "detective.amazonaws.com",
 )
 ENABLED_SERVICES = (
     *DELEGATED_SERVICES,
@@ -363,18 +375,15 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                     "MemberAccountLimitReached": False,
                     "DataSources": {
                         "S3Logs": {"AutoEnable": True},
-                        "Kubernetes": {"AuditLogs": {"AutoEnable": False}},
+                        "Kubernetes": {"AuditLogs": {"AutoEnable": True}},
                         "MalwareProtection": {
                             "ScanEc2InstanceWithFindings": {"EbsVolumes": {"AutoEnable": True}}
                         },
                     },
-                    "Features": [
-                        {"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"},
-                        {"Name": "EBS_MALWARE_PROTECTION", "AutoEnable": "NEW"},
-                        {"Name": "RDS_LOGIN_EVENTS", "AutoEnable": "NONE"},
-                        {"Name": "LAMBDA_NETWORK_LOGS", "AutoEnable": "NONE"},
-                    ],
-                    "AutoEnableOrganizationMembers": "NEW",
+                    # Every protection plan auto-enabled for every account, as an organization that
+                    # centralizes on purpose sets it (GuardDuty API Reference, OrganizationFeatureConfiguration).
+                    "Features": [{"Name": f, "AutoEnable": "ALL"} for f in GUARDDUTY_FEATURES],
+                    "AutoEnableOrganizationMembers": "ALL",
                 },
             )
         ]
@@ -419,6 +428,13 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                 },
             )
         ]
+        if region == HOME_REGION:  # the finding aggregator gathers every region's findings in the home region
+            aggregator = (
+                f"arn:aws:securityhub:{region}:{sec.id}:finding-aggregator/{_uuid_of(sec.id + '/hub')}"
+            )
+            sh["list_finding_aggregators"] = [
+                _recorded({}, {"FindingAggregators": [{"FindingAggregatorArn": aggregator}]})
+            ]
         out[("securityhub", region)] = sh
         out[("config", region)] = {
             "describe_configuration_aggregator_sources_status": [
@@ -482,57 +498,34 @@ def service_responses(org: Organization, snapshot: datetime) -> dict[tuple[str, 
                 )
             ]
         }
-    out[("macie2", HOME_REGION)] = {
-        "list_members": [
-            _recorded(
-                {"onlyAssociated": "false"},
-                {
-                    "members": [
-                        {
-                            "accountId": a.id,
-                            "administratorAccountId": sec.id,
-                            "arn": f"arn:aws:macie2:{HOME_REGION}:{sec.id}:member/{a.id}",
-                            "email": a.email,
-                            "invitedAt": iso(max(a.joined, sec.joined) + timedelta(days=7)),
-                            "masterAccountId": sec.id,
-                            "relationshipStatus": "Enabled"
-                            if a.role in ("prod", "log-archive")
-                            else "Paused",
-                            "tags": {},
-                            "updatedAt": iso(max(a.joined, sec.joined) + timedelta(days=7)),
-                        }
-                        for a in members
-                    ]
-                },
-            )
-        ]
-    }
+    for region in REGIONS:  # Macie on for every account in every region (its delegated admin's members)
+        out[("macie2", region)] = {
+            "list_members": [
+                _recorded(
+                    {"onlyAssociated": "false"},
+                    {
+                        "members": [
+                            {
+                                "accountId": a.id,
+                                "administratorAccountId": sec.id,
+                                "arn": f"arn:aws:macie2:{region}:{sec.id}:member/{a.id}",
+                                "email": a.email,
+                                "invitedAt": iso(max(a.joined, sec.joined) + timedelta(days=7)),
+                                "masterAccountId": sec.id,
+                                "relationshipStatus": "Enabled",
+                                "tags": {},
+                                "updatedAt": iso(max(a.joined, sec.joined) + timedelta(days=7)),
+                            }
+                            for a in members
+                        ]
+                    },
+                )
+            ]
+        }
     mgmt = org.management
     log = org.by_role("log-archive")
-    out[("cloudtrail", HOME_REGION)] = {
-        "describe_trails": [
-            _recorded(
-                {"includeShadowTrails": False},
-                {
-                    "trailList": [
-                        {
-                            "Name": "org-trail",
-                            "S3BucketName": org_trail_bucket(org),
-                            "IncludeGlobalServiceEvents": True,
-                            "IsMultiRegionTrail": True,
-                            "HomeRegion": HOME_REGION,
-                            "TrailARN": f"arn:aws:cloudtrail:{HOME_REGION}:{mgmt.id}:trail/org-trail",
-                            "LogFileValidationEnabled": True,
-                            "KmsKeyId": f"arn:aws:kms:{HOME_REGION}:{log.id}:key/{_uuid_of(log.id)}",
-                            "HasCustomEventSelectors": True,
-                            "HasInsightSelectors": False,
-                            "IsOrganizationTrail": True,
-                        }
-                    ]
-                },
-            )
-        ]
-    }
+    kms_key = f"arn:aws:kms:{HOME_REGION}:{log.id}:key/{_uuid_of(log.id)}"
+    out |= trail_responses(HOME_REGION, mgmt.id, org_trail_bucket(org), kms_key, snapshot, org.id)
     out[("s3control", HOME_REGION)] = {
         "list_storage_lens_configurations": [
             _recorded(
@@ -561,8 +554,8 @@ def org_trail_bucket(org: Organization) -> str:
 
 
 def inspector_account_status(accounts: Sequence[Account]) -> dict:
-    """BatchGetAccountStatus's response: Inspector on for EC2 and Lambda everywhere, ECR scanning in
-    production only, Lambda code scanning nowhere (the organization's delegated-admin settings)."""
+    """BatchGetAccountStatus's response: Inspector on for EC2, ECR and Lambda everywhere, Lambda code
+    scanning nowhere (the organization's delegated-admin settings)."""
     return {
         "accounts": [
             {
@@ -570,7 +563,7 @@ def inspector_account_status(accounts: Sequence[Account]) -> dict:
                 "state": _inspector_state(True),
                 "resourceState": {
                     "ec2": _inspector_state(True),
-                    "ecr": _inspector_state(a.role == "prod"),
+                    "ecr": _inspector_state(True),
                     "lambda": _inspector_state(True),
                     "lambdaCode": _inspector_state(False),
                 },

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from orginsight.demo.exposure import Calls, Exposure, ec2_instances, present, recorded, snapshot_times, uid
 from orginsight.demo.org import Account, Organization, iso
+from orginsight.sources import ssm_sync
 
 SERVICE = "ssm"
 EC2 = "ec2"
@@ -124,6 +125,54 @@ class PatchingState:
                     )
                 add(ec2, "describe_instances", {"Filters": LIVE_FILTER}, _reservations(a, mine))
         return out
+
+    def inventory(self, t: datetime) -> dict[str, bytes]:
+        """The organization's resource data sync at ``t``: ``AWS:InstanceInformation`` and ``AWS:PatchSummary``
+        of every managed node (``<type>/accountid=/region=/resourcetype=/<node>.json``, relative keys)."""
+        info, patches = [], []
+        for n in self.nodes:
+            if not n.managed or not present(n.account, t):
+                continue
+            where = {"accountid": n.account.id, "region": n.region, "resourceId": n.instance_id}
+            captured = iso(t - timedelta(minutes=30))
+            i = _info(n, t)
+            info.append(
+                {
+                    **where,
+                    "captureTime": captured,
+                    "AgentType": "amazon-ssm-agent",
+                    "AgentVersion": i["AgentVersion"],
+                    "ComputerName": i["ComputerName"],
+                    "IamRole": f"arn:aws:iam::{n.account.id}:role/{n.profile}",
+                    "InstanceId": n.instance_id,
+                    "IpAddress": i["IPAddress"],
+                    "PlatformName": i["PlatformName"],
+                    "PlatformType": i["PlatformType"],
+                    "PlatformVersion": i["PlatformVersion"],
+                    "ResourceType": "EC2Instance",
+                    "AgentStatus": "Active" if i["PingStatus"] == "Online" else "ConnectionLost",
+                    "InstanceStatus": "Active",
+                }
+            )
+            state = _patch_state(n, t)
+            patches.append(
+                {
+                    **where,
+                    "captureTime": captured,
+                    "PatchGroup": state["PatchGroup"],
+                    "BaselineId": state["BaselineId"],
+                    "SnapshotId": state["SnapshotId"],
+                    "OperationType": state["Operation"],
+                    "OperationStartTime": state["OperationStartTime"],
+                    "OperationEndTime": state["OperationEndTime"],
+                    "RebootOption": state["RebootOption"],
+                    **{k: str(v) for k, v in state.items() if k.endswith("Count")},
+                }
+            )
+        return {
+            **ssm_sync.sync_files("AWS:InstanceInformation", info),
+            **ssm_sync.sync_files("AWS:PatchSummary", patches),
+        }
 
 
 def build_patching(org: Organization, seed: int, story: Exposure) -> PatchingState:

@@ -1,8 +1,8 @@
 """Amazon Macie in the demo organization: bucket statistics, sensitive-data and policy findings, jobs.
 
-Macie runs in the home region for the accounts whose membership is enabled (``org.service_responses``:
-production and log archive), so it sees their home-region buckets, the same buckets Storage Lens
-reports (``storagelens.org_buckets``). Customer-data buckets hold personal data; the story's bucket
+Macie is on for every account in every region (``org.service_responses``: the delegated admin's
+members); the demo details its home-region inventory, every account's home-region buckets, the same
+buckets Storage Lens reports (``storagelens.org_buckets``). Customer-data buckets hold personal data; the story's bucket
 is found to hold it on ``Exposure.pii_found`` and becomes shared outside on ``Exposure.shared``.
 """
 
@@ -17,8 +17,6 @@ from orginsight.demo.org import HOME_REGION, Organization, iso
 from orginsight.demo.storagelens import HISTORY_DAYS, Bucket, org_buckets
 
 SERVICE = "macie2"
-MACIE_ACCOUNTS = ("security", "prod", "log-archive")
-"""Roles whose accounts Macie covers (the delegated admin and the members enabled in org.py)."""
 UNCLASSIFIED_SCORE = 50
 """Macie's sensitivity score of a bucket it has not yet found sensitive data in (User Guide, 2024)."""
 
@@ -278,7 +276,7 @@ def build_macie(org: Organization, seed: int, story: Exposure) -> MacieState:
     """The buckets Macie sees and their scores, drawn from the seed."""
     rng = random.Random(f"macie/{seed}")
     buckets, _ = org_buckets(org, random.Random(f"storagelens/{seed}"))
-    mine = tuple(b for b in buckets if b.region == HOME_REGION and b.account.role in MACIE_ACCOUNTS)
+    mine = tuple(b for b in buckets if b.region == HOME_REGION)
     scores = {
         b.name: 87
         if b.name == story.bucket

@@ -73,6 +73,10 @@ def org_accounts(org: Organization) -> pd.DataFrame:
     return SERVICES["org"].frames(rec, None)["accounts"]
 
 
+SSM_SYNC_FOLDER = "ssm-inventory"
+"""Where the demo writes the organization's SSM resource data sync (a prefix the local engine reads)."""
+
+
 def write_posture_services(lake: str | Path, org: Organization, seed: int) -> dict:
     """Write 13 weekly snapshots per service and the newest API pages; returns their ground truth."""
     story, states = build_states(org, seed)
@@ -87,6 +91,10 @@ def write_posture_services(lake: str | Path, org: Organization, seed: int) -> di
             rows[name] = {table: len(df) for table, df in frames.items()}
     for state in states.values():
         _write_api(Path(lake), state.responses(times[-1]))
+    sync = Path(lake) / SSM_SYNC_FOLDER
+    for key, content in states["ssm"].inventory(times[-1]).items():
+        (sync / key).parent.mkdir(parents=True, exist_ok=True)
+        (sync / key).write_bytes(content)
     inspector = states["inspector"]
     fixed = inspector.fixed_between
     return {

@@ -181,12 +181,43 @@ def _bucket_metrics(
     return m
 
 
+def export_destination(org: Organization) -> str:
+    """The ARN of the bucket the organization dashboard exports to (the log archive's access-logs bucket)."""
+    return f"arn:aws:s3:::{bucket_names(org.by_role('log-archive'))[1]}"
+
+
+def storage_lens_configuration_responses(org: Organization) -> dict[tuple[str, str], dict[str, list[dict]]]:
+    """GetStorageLensConfiguration of the organization dashboard, keyed like ``org.service_responses``: the
+    whole organization (``AwsOrg``), prefix-level metrics, a daily CSV export to ``export_destination``."""
+    mgmt = org.management
+    config = {
+        "Id": STORAGE_LENS_CONFIG_ID,
+        "AccountLevel": {"BucketLevel": {"PrefixLevel": {"StorageMetrics": {"IsEnabled": True}}}},
+        "IsEnabled": True,
+        "AwsOrg": {"Arn": f"arn:aws:organizations::{mgmt.id}:organization/{org.id}"},
+        "DataExport": {
+            "S3BucketDestination": {
+                "Format": "CSV",
+                "OutputSchemaVersion": "V_1",
+                "AccountId": org.by_role("log-archive").id,
+                "Arn": export_destination(org),
+            }
+        },
+        "StorageLensArn": f"arn:aws:s3:{HOME_REGION}:{mgmt.id}:storage-lens/{STORAGE_LENS_CONFIG_ID}",
+    }
+    call = {
+        "params": {"ConfigId": STORAGE_LENS_CONFIG_ID, "AccountId": mgmt.id},
+        "response": {"StorageLensConfiguration": config},
+    }
+    return {("s3control", HOME_REGION): {"get_storage_lens_configuration": [call]}}
+
+
 def write_storage_lens(lake: str, org: Organization, seed: int, exfil: dict | None = None) -> dict:
     """Write 90 daily exports and manifests; returns the planted posture facts for scenario.json."""
     rng = random.Random(f"storagelens/{seed}")
     buckets, posture = org_buckets(org, rng)
     owner = org.management.id
-    dest = f"arn:aws:s3:::{bucket_names(org.by_role('log-archive'))[1]}"
+    dest = export_destination(org)
     first_day = org.end - timedelta(days=HISTORY_DAYS)
     files = 0
     exfil_day = None

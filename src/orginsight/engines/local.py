@@ -2,7 +2,7 @@
 
 Each reference to ``cloudtrail`` in a query becomes a scan (``scan.scan_sql``) of just
 the files its partition predicates allow (``pruning``), on a DuckDB connection locked to
-the lake (``connection``). Files are checked once and the verdict cached (``filechecks``):
+the lake (``connection``); ``cloudtrail_insights`` likewise over ``CloudTrail-Insight/`` (``insights``). Files are checked once and the verdict cached (``filechecks``):
 a bad file is reported and left out, and every good file is still read.
 
 Closed partitions can also be read from an opt-in Parquet copy
@@ -41,9 +41,11 @@ from orginsight.engines.base import DataRange, Engine, QueryStats
 from orginsight.engines.connection import ensure_one_select, locked_connection, readable_dirs
 from orginsight.engines.filechecks import FileChecks, check_batch, check_files
 from orginsight.engines.frames import query_frame
+from orginsight.engines.insights import scans as insight_scans
 from orginsight.engines.scan import ScanPlan, object_size_limit, scan_sql
 from orginsight.errors import QueryError
 from orginsight.sources import ssm_sync
+from orginsight.sources.insights import InsightChecks
 from orginsight.sources.layout import CloudTrailFile, CloudTrailFolder, iter_cloudtrail_folders
 from orginsight.timerange import parse_time, utc_now
 
@@ -89,6 +91,8 @@ class LocalEngine(Engine):
         """Paths of the files whose records ``load_into_memory`` holds in the ``__cloudtrail_memory`` table."""
         self.ssm_checks = ssm_sync.SyncChecks()
         """The verdict on each SSM resource data sync file, kept while it is unchanged (``ssm_*`` tables)."""
+        self.insight_checks = InsightChecks()
+        """The verdict on each Insights events file, kept while it is unchanged (``cloudtrail_insights``)."""
 
     # --- files ------------------------------------------------------------------------------------
 
@@ -221,6 +225,13 @@ class LocalEngine(Engine):
             scan, scan_params = self._scan(columns, split)
             self.con.sql(scan, params=scan_params).create_view(view, replace=True)
             ref.replace(translate.renamed(ref, view))
+        for j, scan in enumerate(insight_scans(self.root, bound, self.insight_checks)):  # cloudtrail_insights
+            self.con.sql(scan.sql, params=scan.params).create_view(f"__insights_{j}", replace=True)
+            scan.ref.replace(translate.renamed(scan.ref, f"__insights_{j}"))
+            files_read += len(scan.files)
+            bytes_read += sum(f.size for f in scan.files)
+            bad.extend(b for b in scan.bad if b["file"] not in seen_bad)
+            seen_bad.update(b["file"] for b in scan.bad)
         ssm = ssm_sync.local_views(self.root, ssm_sync.referenced_tables(bound), self.ssm_checks)
         for name, view in ssm.views.items():  # the ssm_* tables: views over the sync files that read
             self.register(name, view)

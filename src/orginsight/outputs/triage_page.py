@@ -38,6 +38,7 @@ TIMELINE_COLUMNS = [
     ("region", "region"),
     ("api", "API"),
     ("principal", "principal"),
+    ("person", "person"),
     ("access_key", "access key"),
     ("ip", "source IP"),
     ("user_agent", "user agent"),
@@ -199,6 +200,8 @@ def verdict(t: Triage) -> dict[str, Any]:
         ("Events", f"{s['events']} ({failed} failed, {len(s['errors'])} distinct error/API pairs)"),
         ("Newly observed", f"{len(s.get('what_is_new', []))} item(s)"),
         ("Sessions produced", str(len(s["sessions"]))),
+        ("People", s.get("people_line") or "not attributed"),
+        ("CloudTrail Insights", s.get("insights_line") or "none overlap the incident window"),
         ("Related findings", f"{len(findings)}" + (f": {types}" if types else "")),
         ("Window read (UTC)", f"{t.window[0]:%Y-%m-%d %H:%M} .. {t.window[1]:%Y-%m-%d %H:%M}"),
     ]
@@ -309,6 +312,53 @@ def chain(t: Triage) -> dict[str, Any]:
     }
 
 
+PEOPLE_COLUMNS = [
+    ("person", "person"),
+    ("display_name", "name"),
+    ("how", "how established"),
+    ("why", "why no person"),
+    ("permission_sets", "permission sets"),
+    ("accounts", "accounts"),
+    ("sessions", "sessions"),
+]
+
+
+def summary_table(
+    t: Triage,
+    key: str,
+    columns: Sequence[tuple[str, str]],
+    long: Sequence[str] = (),
+    long_width: str = "18em",
+) -> Table:
+    """The frame the triage summary holds under ``key``, as the table of that id: an empty table where the
+    summary has none (a summary saved before the triage computed it, or nothing found)."""
+    found = t.summary.get(key)
+    found = found if isinstance(found, pd.DataFrame) else pd.DataFrame()
+    return table_view(found, columns, long=long, table_id=key, long_width=long_width)
+
+
+def people(t: Triage) -> Table:
+    """The people behind the indicator, how each was established, and why the other sessions have none."""
+    return summary_table(t, "people", PEOPLE_COLUMNS, long=["sessions", "how"], long_width="30em")
+
+
+INSIGHT_COLUMNS = [
+    ("start", "start (UTC)"),
+    ("end", "end (UTC)"),
+    ("account", "account"),
+    ("region", "region"),
+    ("api", "API"),
+    ("insight_type", "insight"),
+    ("errorcode", "error"),
+    ("ratio", "x baseline"),
+]
+
+
+def insights(t: Triage) -> Table:
+    """The CloudTrail Insights windows that overlap the incident window: unusual rates CloudTrail flagged itself."""
+    return summary_table(t, "insights", INSIGHT_COLUMNS)
+
+
 def findings(t: Triage) -> dict[str, Any]:
     """The related findings, oldest first."""
     f = t.summary["findings"]
@@ -351,6 +401,8 @@ def render_html(t: Triage) -> str:
         "triage.html.j2",
         indicator=t.indicator,
         verdict=verdict(t),
+        people=people(t),
+        insights=insights(t),
         new=what_is_new(t),
         timeline=window_timeline(t),
         chain=chain(t),

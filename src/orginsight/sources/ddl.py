@@ -9,7 +9,7 @@ regions it names.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from orginsight.sources.schema import ATHENA_TYPES
 
@@ -58,13 +58,33 @@ def cloudtrail_ddl(
     first_day: str = "2020/01/01",
 ) -> str:
     """CREATE EXTERNAL TABLE for the organization trail in ``bucket`` (``prefix`` is the trail's key prefix)."""
+    return projected_ddl(
+        ATHENA_TYPES, "CloudTrail", bucket, org_id, accounts, regions, table, database, prefix, first_day
+    )
+
+
+def projected_ddl(
+    types: Mapping[str, str],
+    folder: str,
+    bucket: str,
+    org_id: str,
+    accounts: Sequence[str],
+    regions: Sequence[str],
+    table: str,
+    database: str | None,
+    prefix: str,
+    first_day: str,
+) -> str:
+    """CREATE EXTERNAL TABLE over one folder of the organization trail (``CloudTrail``,
+    ``CloudTrail-Insight``): the columns ``types``, CloudTrail's SerDe and input format, and partition
+    projection on account, region and day, so Athena lists no partition and prunes on all three."""
     if not accounts:
         raise ValueError(
             "partition projection needs the account list: pass accounts or read them from Organizations"
         )
     base = f"s3://{bucket}/{prefix.strip('/') + '/' if prefix.strip('/') else ''}AWSLogs/{org_id}"
     name = f"{database}.{table}" if database else table
-    columns = ",\n".join(f"  `{c}` {t}" for c, t in ATHENA_TYPES.items())
+    columns = ",\n".join(f"  `{c}` {t}" for c, t in types.items())
     return f"""CREATE EXTERNAL TABLE IF NOT EXISTS {name} (
 {columns}
 )
@@ -84,7 +104,7 @@ TBLPROPERTIES (
   'projection.timestamp.interval'='1',
   'projection.timestamp.interval.unit'='DAYS',
   'projection.timestamp.range'='{first_day},NOW',
-  'storage.location.template'='{base}/${{account}}/CloudTrail/${{region}}/${{timestamp}}'
+  'storage.location.template'='{base}/${{account}}/{folder}/${{region}}/${{timestamp}}'
 )"""
 
 

@@ -6,8 +6,12 @@ the same partition logic serves DuckDB locally and Athena's partition projection
 CloudTrail (AWS CloudTrail User Guide, "Finding your CloudTrail log files", 2024):
     AWSLogs/<org-id>/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/
         <account>_CloudTrail_<region>_<yyyymmddThhmmZ>_<random>.json.gz
-A single-account trail omits ``<org-id>/``. Digest and Insight files live under
-``CloudTrail-Digest/`` and ``CloudTrail-Insight/`` and are not events.
+A single-account trail omits ``<org-id>/``. Digest files live under ``CloudTrail-Digest/`` and
+are not events. Insights events (CloudTrail User Guide, "CloudTrail Insights events", 2024) live
+under ``CloudTrail-Insight/`` in the same shape, each file one ``{"Records": [...]}`` of
+``AwsCloudTrailInsight`` records, and are their own table (``cloudtrail_insights``), never ``cloudtrail``:
+    AWSLogs/<org-id>/<account>/CloudTrail-Insight/<region>/<yyyy>/<mm>/<dd>/
+        <account>_CloudTrail-Insight_<region>_<yyyymmddThhmmZ>_<random>.json.gz
 
 GuardDuty export (GuardDuty User Guide, "Exporting findings", 2024):
     AWSLogs/<account>/GuardDuty/<region>/<yyyy>/<mm>/<dd>/<uuid>.jsonl.gz
@@ -47,6 +51,17 @@ CLOUDTRAIL_KEY = re.compile(
     r"(?P<name>[^/]+\.json(?:\.gz)?)$"
 )
 """Matches an organization or single-account trail log file key; digest and insight keys do not match."""
+
+INSIGHT_KEY = re.compile(
+    rf"(?:^|/)AWSLogs/(?:(?P<org>{ORG_ID_PATTERN})/)?(?P<account>{ACCOUNT_PATTERN})/CloudTrail-Insight/"
+    rf"(?P<region>{REGION_PATTERN})/(?P<yyyy>\d{{4}})/(?P<mm>\d{{2}})/(?P<dd>\d{{2}})/"
+    r"(?P<name>[^/]+\.json(?:\.gz)?)$"
+)
+"""Matches a CloudTrail Insights events file key (``CLOUDTRAIL_KEY`` with the ``CloudTrail-Insight`` folder)."""
+
+TRAIL_FOLDER = "CloudTrail"
+INSIGHT_FOLDER = "CloudTrail-Insight"
+"""The folders of an account's trail log files and Insights events files, each its own table."""
 
 GUARDDUTY_KEY = re.compile(
     rf"(?:^|/)AWSLogs/(?P<account>{ACCOUNT_PATTERN})/GuardDuty/(?P<region>{REGION_PATTERN})/"
@@ -133,6 +148,12 @@ def parse_cloudtrail_key(key: str) -> dict[str, str] | None:
     return m.groupdict() if m else None
 
 
+def parse_insight_key(key: str) -> dict[str, str] | None:
+    """Partition values of a CloudTrail Insights events file key, or None when the key is not one."""
+    m = INSIGHT_KEY.search(key.replace(os.sep, "/"))
+    return m.groupdict() if m else None
+
+
 EARLIEST_EVENT_TIME = datetime(2005, 1, 1, tzinfo=UTC)
 """No AWS log predates this (CloudTrail itself started in 2013); an earlier time is a forged or broken record."""
 
@@ -183,6 +204,17 @@ def cloudtrail_key(
     )
 
 
+def insight_key(
+    account: str, region: str, when: datetime, org_id: str | None = None, suffix: str | None = None
+) -> str:
+    """The key CloudTrail gives an Insights events file delivered for ``account`` and ``region`` at ``when``."""
+    prefix = f"AWSLogs/{org_id}/{account}" if org_id else f"AWSLogs/{account}"
+    return (
+        f"{prefix}/{INSIGHT_FOLDER}/{region}/{when:%Y/%m/%d}/"
+        f"{account}_{INSIGHT_FOLDER}_{region}_{when:%Y%m%dT%H%MZ}_{suffix or _random_suffix()}.json.gz"
+    )
+
+
 def guardduty_key(account: str, region: str, when: datetime, name: str) -> str:
     """The key of a GuardDuty findings export object."""
     return f"AWSLogs/{account}/GuardDuty/{region}/{when:%Y/%m/%d}/{name}.jsonl.gz"
@@ -200,8 +232,16 @@ def iter_cloudtrail_files(
         yield from folder.files()
 
 
-def iter_cloudtrail_folders(
+def iter_insight_folders(
     root: str | Path, partitions: PartitionSelector | None = None
+) -> Iterator[CloudTrailFolder]:
+    """Every Insights events day folder below ``root`` (``CloudTrail-Insight/``), walked and pruned exactly as
+    ``iter_cloudtrail_folders`` walks the trail's."""
+    return iter_cloudtrail_folders(root, partitions, INSIGHT_FOLDER)
+
+
+def iter_cloudtrail_folders(
+    root: str | Path, partitions: PartitionSelector | None = None, folder: str = TRAIL_FOLDER
 ) -> Iterator[CloudTrailFolder]:
     """Every CloudTrail day folder below ``root``, in key order, with the names of the log files in it.
 
@@ -209,18 +249,19 @@ def iter_cloudtrail_folders(
     bucket that also holds GuardDuty exports or Config snapshots is cheap to index;
     with ``partitions``, folders of other accounts, regions and days are not even listed.
     Partition values come from the folder names, once per day folder; a file counts
-    when its name is a log file's (``CLOUDTRAIL_KEY``: ``*.json`` or ``*.json.gz``).
+    when its name is a log file's (``CLOUDTRAIL_KEY``: ``*.json`` or ``*.json.gz``). ``folder`` names
+    the account's subfolder walked (``INSIGHT_FOLDER`` for the Insights events).
     """
     base = os.fspath(Path(root) / "AWSLogs")
     if not os.path.isdir(base):
         return
     for name, path in _subfolders(base):
         if _ACCOUNT.fullmatch(name):
-            yield from _account_folders(path, name, None, partitions)
+            yield from _account_folders(path, name, None, partitions, folder)
         elif _ORG.fullmatch(name):
             for account, account_path in _subfolders(path):
                 if _ACCOUNT.fullmatch(account):
-                    yield from _account_folders(account_path, account, name, partitions)
+                    yield from _account_folders(account_path, account, name, partitions, folder)
 
 
 _STAT_DIR_FD = os.stat in os.supports_dir_fd
@@ -233,12 +274,12 @@ _MONTH_OR_DAY = re.compile(r"[0-9]{2}")
 
 
 def _account_folders(
-    path: str, account: str, org_id: str | None, p: PartitionSelector | None
+    path: str, account: str, org_id: str | None, p: PartitionSelector | None, folder: str = TRAIL_FOLDER
 ) -> Iterator[CloudTrailFolder]:
-    """The day folders of one account's ``CloudTrail/`` tree that the selector may want."""
+    """The day folders of one account's ``CloudTrail/`` (or ``folder``) tree that the selector may want."""
     if p is not None and p.accounts is not None and account not in p.accounts:
         return
-    trail = os.path.join(path, "CloudTrail")
+    trail = os.path.join(path, folder)
     if not os.path.isdir(trail):
         return
     for region, region_path in _subfolders(trail):

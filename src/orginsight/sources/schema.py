@@ -84,15 +84,16 @@ TABLE = "cloudtrail"
 """The name queries give the organization trail's table (the Athena engine maps it to the real one)."""
 
 
-def _lower_struct_sql(expr: str, spec: object) -> str:
-    """SQL that renames a transformed value's struct keys to lower case, recursively."""
+def lower_struct_sql(expr: str, spec: object) -> str:
+    """SQL that renames a transformed value's struct keys to lower case, recursively (Athena's names);
+    JSON-kept values become their text. The trail and the Insights table read with it."""
     if isinstance(spec, dict):
         parts = ", ".join(
-            "'" + k.lower() + "': " + _lower_struct_sql(expr + '."' + k + '"', v) for k, v in spec.items()
+            "'" + k.lower() + "': " + lower_struct_sql(expr + '."' + k + '"', v) for k, v in spec.items()
         )
         return f"CASE WHEN {expr} IS NULL THEN NULL ELSE {{{parts}}} END"
     if isinstance(spec, list):
-        return f"list_transform({expr}, lambda x: {_lower_struct_sql('x', spec[0])})"
+        return f"list_transform({expr}, lambda x: {lower_struct_sql('x', spec[0])})"
     if spec == J:
         return f"CAST({expr} AS VARCHAR)"
     return expr
@@ -137,7 +138,7 @@ def select_list(columns: dict[str, set[tuple[str, ...]] | None], record: str = "
     for c, (key, spec) in _specs(columns).items():
         expr = record + '."' + key + '"'
         if not _reads_only_text(CLOUDTRAIL_FIELDS[c][1], columns[c]):
-            expr = _lower_struct_sql(expr, spec)
+            expr = lower_struct_sql(expr, spec)
         out.append(f'{expr} AS "{c}"')
     return out
 

@@ -8,7 +8,9 @@ and ``AwsRegion`` that botocore's ``AggregateEvaluationResult`` shape adds to th
 ``EvaluationResult``. Rule compliance rows are derived from those same results (one NON_COMPLIANT row per
 rule x account x region, counting its resources), so the tables agree with each other. Conformance
 packs, resource counts and the Select results follow botocore's model (``config`` service, 2024) with
-names from the real records. Every response passes botocore's Stubber checks.
+names from the real records. ``describe_configuration_aggregator_sources_status`` follows botocore's
+``AggregatedSourceStatus`` shape (no public sample): an organization aggregator with all regions has one
+ORGANIZATION source per region. Every response passes botocore's Stubber checks.
 """
 
 from __future__ import annotations
@@ -47,6 +49,36 @@ DESCRIBE_CONFIGURATION_AGGREGATORS = {
         },
     ]
 }
+
+
+ORGANIZATION_ID = "o-a1b2c3d4e5"
+SOURCE_REGIONS = {"us-east-1": "SUCCEEDED", "eu-west-1": "SUCCEEDED", "ap-southeast-2": "FAILED"}
+"""The organization source's last update per region: ap-southeast-2 fails (Config not set up there)."""
+
+
+def describe_configuration_aggregator_sources_status(
+    regions: dict[str, str] = SOURCE_REGIONS,
+) -> list[dict[str, Any]]:
+    """Two DescribeConfigurationAggregatorSourcesStatus pages: the organization source in each of ``regions``
+    (region -> LastUpdateStatus), a FAILED one with its error code and message."""
+    sources = []
+    for region, state in regions.items():
+        source = {
+            "SourceId": ORGANIZATION_ID,
+            "SourceType": "ORGANIZATION",
+            "AwsRegion": region,
+            "LastUpdateStatus": state,
+            "LastUpdateTime": datetime(2024, 5, 2, 9, 15, tzinfo=UTC),
+        }
+        if state == "FAILED":
+            source["LastErrorCode"] = "NoAvailableConfigurationRecorderException"
+            source["LastErrorMessage"] = "No configuration recorder is available in this region."
+        sources.append(source)
+    half = (len(sources) + 1) // 2
+    return [
+        {"AggregatedSourceStatusList": sources[:half], "NextToken": "sources-2"},
+        {"AggregatedSourceStatusList": sources[half:]},
+    ]
 
 
 def decode_placebo(value: Any) -> Any:

@@ -7,7 +7,8 @@ REAL responses (tests/data/real/macie, SOURCE.md there; the same files in ../sha
 
 No real Macie finding or classification job is public: ``model_findings`` builds one finding per
 ``FindingType`` of botocore's macie2 model (Finding shape), and ``LIST_CLASSIFICATION_JOBS`` follows the
-JobSummary shape. Both are hand-made, in the model's shape, so Stubber checks them.
+JobSummary shape. Both are hand-made, in the model's shape, so Stubber checks them, as is ``list_members``
+(the Member shape: an administrator's member accounts with their relationship status).
 """
 
 from __future__ import annotations
@@ -80,6 +81,30 @@ def buckets_of(account: str, region: str) -> list[dict[str, Any]]:
         b.update(accountId=account, region=region, bucketName=name, bucketArn=f"arn:aws:s3:::{name}")
         out.append(b)
     return out
+
+
+ADMINISTRATOR = "111111111111"
+
+
+def list_members(
+    statuses: dict[str, str], region: str, administrator: str = ADMINISTRATOR
+) -> list[dict[str, Any]]:
+    """ListMembers items of ``administrator`` in ``region``: account -> relationshipStatus (``Enabled``,
+    ``Paused``, ``Removed``...); page them with ``pages("members", ...)``."""
+    return [
+        {
+            "accountId": account,
+            "administratorAccountId": administrator,
+            "arn": f"arn:aws:macie2:{region}:{administrator}:member/{account}",
+            "email": f"aws+{account}@example.com",
+            "invitedAt": datetime(2024, 3, 4, 10, 0, tzinfo=UTC),
+            "masterAccountId": administrator,
+            "relationshipStatus": status,
+            "tags": {},
+            "updatedAt": datetime(2024, 6, 1, 12, 30, tzinfo=UTC),
+        }
+        for account, status in statuses.items()
+    ]
 
 
 LIST_CLASSIFICATION_JOBS = {

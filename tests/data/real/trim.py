@@ -166,6 +166,18 @@ SIGMA_RULES = (
 
 
 UNCHANGED_FILES = (
+    "cloudtrail-digest/awscli-public-key/LICENSE",
+    "cloudtrail-digest/awscli-public-key/cloudtrail_list-public-keys.1.json",
+    "cloudtrail-digest/awsdocs/LICENSE",
+    "cloudtrail-digest/awsdocs/LICENSE-SAMPLECODE",
+    "cloudtrail-digest/awsdocs/LICENSE-SUMMARY",
+    "cloudtrail-digest/awsdocs/digest-file-structure.1.json",
+    "cloudtrail-digest/awsdocs/digest-file-structure.2.json",
+    "cloudtrail-insights/awsdocs/LICENSE",
+    "cloudtrail-insights/awsdocs/LICENSE-SAMPLECODE",
+    "cloudtrail-insights/awsdocs/LICENSE-SUMMARY",
+    "cloudtrail-insights/awsdocs/cloudtrail-log-file-examples_insights-records.json",
+    "cloudtrail-insights/awsdocs/view-insights-events-cli_lookup-events-response.json",
     "accessanalyzer/awscli-examples/LICENSE",
     "accessanalyzer/awscli-examples/accessanalyzer_get-finding-v2.1.json",
     "accessanalyzer/awscli-examples/accessanalyzer_list-analyzers.1.json",

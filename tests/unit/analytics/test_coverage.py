@@ -53,17 +53,23 @@ def test_every_column_comes_from_the_registry_in_its_order() -> None:
     assert m[list(posture.SERVICES)].isna().all().all()  # nothing recorded: unknown, never "not covered"
 
 
-def test_config_reads_the_aggregators_rule_evaluations_and_the_recorders_own_status() -> None:
+def test_config_reads_the_aggregators_rule_evaluations_then_its_sources_status() -> None:
+    evaluated = [(A, r) for r in config_data.REGIONS] + [(B, "us-east-1")]
     pages = config_data.describe_aggregate_compliance_by_config_rules(
-        {("s3-bucket-versioning", a, r): [] for a in (A, B) for r in config_data.REGIONS}
+        {("s3-bucket-versioning", a, r): [] for a, r in evaluated}, compliant=()
     )
-    off = {"ConfigurationRecordersStatus": [{"name": "default", "recording": False}]}
+    failed = {
+        "AggregatedSourceStatusList": [
+            {"SourceId": B, "SourceType": "ACCOUNT", "AwsRegion": r, "LastUpdateStatus": "FAILED"}
+            for r in config_data.REGIONS
+        ]
+    }
     m = matrix(
         *(("config", "us-east-1", "describe_aggregate_compliance_by_config_rules", p) for p in pages),
-        ("config", "eu-west-1", "describe_configuration_recorder_status", off, B),
+        ("config", "us-east-1", "describe_configuration_aggregator_sources_status", failed),
     )
     assert m.loc[A, "Config"] == 1.0  # evaluated in both regions
-    assert m.loc[B, "Config"] == 0.5  # its own recorder is off in eu-west-1: that wins
+    assert m.loc[B, "Config"] == 0.5  # evaluated in us-east-1 (that wins); its source failed in eu-west-1
     assert nan(m.loc[ADMIN, "Config"])  # the aggregator holds nothing of it
 
 

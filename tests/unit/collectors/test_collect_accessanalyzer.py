@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from botocore.exceptions import ParamValidationError
 from botocore.stub import Stubber
-from conftest import shared_data_dir
+from conftest import fake_session, shared_data_dir
 from data.aws import accessanalyzer as data
 
 from orginsight.collectors.accessanalyzer import (
@@ -39,9 +39,7 @@ ACTIVE = {"filter": ACTIVE_ONLY}
 
 @pytest.fixture
 def connection() -> Connection:
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
+    session = fake_session()
     return Connection(session, retry_config(max_attempts=2))
 
 

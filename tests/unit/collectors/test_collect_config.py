@@ -5,8 +5,8 @@ or SelectAggregateResourceConfig calls, so those go through a Stubber, which che
 every response against botocore's service model. The evaluation results are REAL (Cloud Custodian's
 recorded GetComplianceDetailsByConfigRule, tests/data/real/config/custodian) given aggregator shape by
 tests/data/aws/config.py. Every Stubber is checked for unconsumed responses, so the tests also prove the
-exact call sequence: one details call per NON_COMPLIANT rule x account x region, one resource-count call
-per account.
+exact call sequence: the sources' status first, then one details call per NON_COMPLIANT rule x account x
+region, one resource-count call per account.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from orginsight.collectors.config import (
     CALLS,
     CONFIG,
     config_frames,
+    coverage_status,
     get_aggregators,
     get_config,
     select_resources,
@@ -29,6 +30,7 @@ from orginsight.collectors.config import (
 )
 from orginsight.collectors.fanout import OutcomeLog, Status
 from orginsight.collectors.recording import ApiRecording
+from orginsight.collectors.service import EVERY_ACCOUNT
 from orginsight.collectors.session import Connection, retry_config
 from orginsight.errors import CollectionError
 
@@ -59,6 +61,14 @@ def stub_aggregator(
     """
     faults = faults or {}
     stub.add_response("describe_configuration_aggregators", data.DESCRIBE_CONFIGURATION_AGGREGATORS, {})
+    sources = "describe_configuration_aggregator_sources_status"
+    if sources in faults:
+        code, status = faults[sources]
+        stub.add_client_error(sources, code, code, status, expected_params=AGG)
+    else:
+        first, second = data.describe_configuration_aggregator_sources_status()
+        stub.add_response(sources, first, AGG)
+        stub.add_response(sources, second, {**AGG, "NextToken": "sources-2"})
     pages = data.describe_aggregate_compliance_by_config_rules(details)
     stub.add_response("describe_aggregate_compliance_by_config_rules", pages[0], AGG)
     stub.add_response(
@@ -155,6 +165,54 @@ def test_tables_over_two_accounts_and_two_regions_from_real_results(connection: 
     assert counts[("222222222222", "AWS::IAM::Role")] == 40 and len(counts) == 5
 
 
+def test_a_live_collection_fills_the_coverage_column(connection: Connection) -> None:
+    """Evaluated accounts are covered where the aggregator evaluates them; elsewhere the organization
+    source's status per region decides, for every account (ap-southeast-2's last update FAILED)."""
+    stub = stubbed(connection)
+    stub_aggregator(stub, data.details_by_target(data.real_evaluation_results()))
+    recording = ApiRecording()
+    with stub:
+        get_config(connection, [HOME], recording, OutcomeLog(), workers=1, progress=False)
+        stub.assert_no_pending_responses()
+
+    assert len(recording.calls("config", HOME, "describe_configuration_aggregator_sources_status")) == 2
+    (coverage,) = CONFIG.coverage
+    assert coverage.transform is coverage_status
+    status, features = coverage.transform(recording)
+    evaluated = {(a, r): True for a in data.ACCOUNTS for r in data.REGIONS}
+    by_source = {(EVERY_ACCOUNT, r): state == "SUCCEEDED" for r, state in data.SOURCE_REGIONS.items()}
+    assert status == {**evaluated, **by_source} and features == {}
+
+
+def test_the_sources_status_alone_still_fills_the_coverage_column(connection: Connection) -> None:
+    """Denied rule compliance (nothing evaluated to read): the organization source still says where
+    Config runs."""
+    stub = stubbed(connection)
+    stub.add_response("describe_configuration_aggregators", data.DESCRIBE_CONFIGURATION_AGGREGATORS, {})
+    first, second = data.describe_configuration_aggregator_sources_status()
+    stub.add_response("describe_configuration_aggregator_sources_status", first, AGG)
+    stub.add_response(
+        "describe_configuration_aggregator_sources_status", second, {**AGG, "NextToken": "sources-2"}
+    )
+    stub.add_client_error(
+        "describe_aggregate_compliance_by_config_rules",
+        "AccessDeniedException",
+        "not authorized",
+        403,
+        expected_params=AGG,
+    )
+    log, recording = OutcomeLog(), ApiRecording()
+    with stub:
+        get_config(connection, [HOME], recording, log, workers=1, progress=False)
+        stub.assert_no_pending_responses()
+
+    assert [(o.operation, o.status) for o in log.failures] == [
+        ("describe_aggregate_compliance_by_config_rules", Status.ACCESS_DENIED)
+    ]
+    status, _features = coverage_status(recording)
+    assert status == {(EVERY_ACCOUNT, r): s == "SUCCEEDED" for r, s in data.SOURCE_REGIONS.items()}
+
+
 def test_faults_become_outcomes_and_the_rest_is_kept(connection: Connection) -> None:
     details = data.details_by_target(data.real_evaluation_results())
     throttled = ("custodian-dev", "222222222222", "eu-west-1")
@@ -171,6 +229,7 @@ def test_faults_become_outcomes_and_the_rest_is_kept(connection: Connection) -> 
             throttled: ("ThrottlingException", 400),
             denied: ("AccessDeniedException", 403),
             "describe_aggregate_compliance_by_conformance_packs": ("AccessDeniedException", 403),
+            "describe_configuration_aggregator_sources_status": ("AccessDeniedException", 403),
         },
     )
     log, recording = OutcomeLog(), ApiRecording()
@@ -186,13 +245,17 @@ def test_faults_become_outcomes_and_the_rest_is_kept(connection: Connection) -> 
     assert failures[(detail, throttled[1], throttled[2])].status is Status.THROTTLED
     assert failures[(detail, denied[1], denied[2])].status is Status.ACCESS_DENIED
     packs = failures[("describe_aggregate_compliance_by_conformance_packs", None, HOME)]
-    assert packs.status is Status.ACCESS_DENIED and len(failures) == 4
+    assert packs.status is Status.ACCESS_DENIED
+    sources = failures[("describe_configuration_aggregator_sources_status", None, HOME)]
+    assert sources.status is Status.ACCESS_DENIED and len(failures) == 5
 
     frames = config_frames(recording)
     kept = frames["resource_compliance"]
     assert len(kept) == 24 - len(details[throttled]) - len(details[denied])
     assert frames["conformance_packs"].empty and len(frames["resource_counts"]) == 5
     assert len(frames["rule_compliance"]) == 16 + 4  # compliance rows do not depend on the details
+    status, _features = coverage_status(recording)  # without the sources' status: the evaluations alone
+    assert status == {(a, r): True for a in data.ACCOUNTS for r in data.REGIONS}
 
 
 def test_a_missing_aggregator_is_not_enabled(connection: Connection) -> None:

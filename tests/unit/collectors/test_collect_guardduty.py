@@ -14,6 +14,7 @@ import boto3
 import pandas as pd
 import pytest
 from botocore.stub import Stubber
+from conftest import fake_session
 from data.aws import guardduty as data
 
 from orginsight.collectors.fanout import OutcomeLog, Status
@@ -33,9 +34,7 @@ CRITERIA = finding_criteria()
 
 @pytest.fixture
 def connection() -> Connection:
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
+    session = fake_session()
     return Connection(session, retry_config(max_attempts=2))
 
 

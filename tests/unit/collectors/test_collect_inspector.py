@@ -9,11 +9,10 @@ for unconsumed responses, so the tests prove the exact call sequence too.
 
 from __future__ import annotations
 
-import boto3
 import pandas as pd
 import pytest
 from botocore.stub import Stubber
-from conftest import shared_data_dir
+from conftest import fake_session, shared_data_dir
 from data.aws import inspector as data
 
 from orginsight.collectors.fanout import OutcomeLog, Status
@@ -36,9 +35,7 @@ CRITERIA = finding_filter()
 
 @pytest.fixture
 def connection() -> Connection:
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
+    session = fake_session()
     return Connection(session, retry_config(max_attempts=2))
 
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pandas as pd
 import pytest
 from botocore.stub import Stubber
-from conftest import shared_data_dir
+from conftest import fake_session, shared_data_dir
 from data.aws import macie as data
 
 from orginsight.collectors.fanout import OutcomeLog, Status
 from orginsight.collectors.macie import (
     MACIE,
     collect_macie,
+    coverage_status,
     finding_criteria,
     macie_frames,
     transform_buckets,
@@ -31,13 +31,13 @@ from orginsight.collectors.session import Connection, retry_config
 
 CRITERIA = finding_criteria()
 MEMBERS = ["222222222222", "333333333333"]
+ALL_MEMBERS = {"onlyAssociated": "false"}
+"""ListMembers' parameters: every member, whatever its relationship status."""
 
 
 @pytest.fixture
 def connection() -> Connection:
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
+    session = fake_session()
     return Connection(session, retry_config(max_attempts=2))
 
 
@@ -55,10 +55,22 @@ def stub_region(
     findings: list[dict],
     bucket_page: int = 50,
     fail_get_findings: tuple[str, str, int] | None = None,
+    members: dict[str, str] | None = None,
+    member_page: int = 50,
+    fail_list_members: tuple[str, str, int] | None = None,
 ) -> Stubber:
-    """A macie2 client for ``region`` expecting the collector's exact call sequence."""
+    """A macie2 client for ``region`` expecting the collector's exact call sequence (``members``: account ->
+    relationshipStatus, every one of MEMBERS Enabled by default)."""
     _client, stub = client_for(connection, region)
     stub.add_response("get_macie_session", data.GET_MACIE_SESSION, {})
+    if fail_list_members:
+        code, message, status = fail_list_members
+        stub.add_client_error("list_members", code, message, status, expected_params=ALL_MEMBERS)
+    else:
+        listed = data.list_members(members or dict.fromkeys(MEMBERS, "Enabled"), region)
+        for i, page in enumerate(data.pages("members", listed, member_page)):
+            expected = {**ALL_MEMBERS, "nextToken": f"token-{i * member_page}"} if i else ALL_MEMBERS
+            stub.add_response("list_members", page, expected)
     for i, page in enumerate(data.pages("buckets", buckets, bucket_page)):
         stub.add_response("describe_buckets", page, {"nextToken": f"token-{i * bucket_page}"} if i else {})
     stub.add_response("list_classification_jobs", data.LIST_CLASSIFICATION_JOBS, {})
@@ -87,7 +99,9 @@ def test_two_accounts_two_regions_with_paged_buckets_and_batched_findings(connec
     buckets = {r: [b for a in MEMBERS for b in data.buckets_of(a, r)] for r in regions}
     # 11 finding types x 3 x 2 accounts = 66 findings: two ListFindings pages, two GetFindings batches.
     findings = {r: [f for a in MEMBERS for f in data.model_findings(a, r, n=3)] for r in regions}
-    stubs = [stub_region(connection, r, buckets[r], findings[r], bucket_page=3) for r in regions]
+    stubs = [
+        stub_region(connection, r, buckets[r], findings[r], bucket_page=3, member_page=1) for r in regions
+    ]
     log, recording = OutcomeLog(), ApiRecording()
 
     frames = collect_macie(
@@ -98,6 +112,7 @@ def test_two_accounts_two_regions_with_paged_buckets_and_batched_findings(connec
         stub.assert_no_pending_responses()
     assert log.failures == []
     for r in regions:
+        assert len(recording.calls("macie2", r, "list_members")) == 2
         assert len(recording.calls("macie2", r, "describe_buckets")) == 2
         batches = [c["params"]["findingIds"] for c in recording.calls("macie2", r, "get_findings")]
         assert [len(b) for b in batches] == [50, 16]
@@ -109,6 +124,37 @@ def test_two_accounts_two_regions_with_paged_buckets_and_batched_findings(connec
     assert (f.groupby(["account_id", "region"]).size() == 33).all()
     assert len(frames["jobs"]) == 4 and len(frames["sessions"]) == 2
     assert sorted(o.items for o in log.outcomes if o.operation == "macie") == [66, 66]
+
+
+def test_a_live_collection_fills_the_coverage_column(connection: Connection) -> None:
+    """The administrator's member list decides for its members (a Paused one is not covered, even with
+    buckets inventoried); an account it does not list is covered where Macie inventories its buckets."""
+    admin, enabled, paused, unlisted = data.ADMINISTRATOR, *MEMBERS, "444444444444"
+    region = "us-east-1"
+    buckets = [b for a in (enabled, paused, unlisted) for b in data.buckets_of(a, region)]
+    stub = stub_region(
+        connection,
+        region,
+        buckets,
+        [],
+        members={enabled: "Enabled", paused: "Paused", "555555555555": "Removed"},
+    )
+    recording, log = ApiRecording(), OutcomeLog()
+    collect_macie(connection, [region], log=log, criteria=CRITERIA, progress=False, recording=recording)
+    stub.assert_no_pending_responses()
+
+    assert log.failures == []
+    (coverage,) = MACIE.coverage
+    assert coverage.transform is coverage_status
+    status, features = coverage.transform(recording)
+    assert features == {}
+    assert status == {
+        (admin, region): True,
+        (enabled, region): True,
+        (paused, region): False,
+        ("555555555555", region): False,
+        (unlisted, region): True,
+    }
 
 
 def test_transform_buckets_reads_the_real_describe_buckets_response() -> None:
@@ -198,6 +244,18 @@ def test_faulty_regions_become_outcomes_and_the_rest_is_collected(connection: Co
         stub.add_client_error("get_macie_session", c, m, http_status_code=s)
         stub.activate()
         stubs.append(stub)
+    # ca-central-1: the member list is denied; buckets, jobs and findings are kept.
+    denied_members = stub_region(
+        connection,
+        "ca-central-1",
+        data.buckets_of("222222222222", "ca-central-1"),
+        data.model_findings("222222222222", "ca-central-1"),
+        fail_list_members=(
+            "AccessDeniedException",
+            "User is not authorized to perform: macie2:ListMembers",
+            403,
+        ),
+    )
     # eu-central-1: findings fail part way (throttled); buckets and jobs are kept.
     partial = stub_region(
         connection,
@@ -206,18 +264,20 @@ def test_faulty_regions_become_outcomes_and_the_rest_is_collected(connection: Co
         data.model_findings("333333333333", "eu-central-1"),
         fail_get_findings=("ThrottlingException", "Rate exceeded", 429),
     )
-    log = OutcomeLog()
+    log, recording = OutcomeLog(), ApiRecording()
 
     frames = collect_macie(
         connection,
-        ["us-east-1", "eu-west-1", "ap-south-1", "sa-east-1", "eu-central-1"],
+        ["us-east-1", "eu-west-1", "ap-south-1", "sa-east-1", "eu-central-1", "ca-central-1"],
         log=log,
         criteria=CRITERIA,
         progress=False,
+        recording=recording,
     )
 
     stub_good.assert_no_pending_responses()
     partial.assert_no_pending_responses()
+    denied_members.assert_no_pending_responses()
     for stub in stubs:
         stub.assert_no_pending_responses()
     failures = {o.region: o for o in log.failures}
@@ -227,8 +287,15 @@ def test_faulty_regions_become_outcomes_and_the_rest_is_collected(connection: Co
     assert failures["sa-east-1"].status is Status.THROTTLED
     assert failures["eu-central-1"].status is Status.THROTTLED
     assert failures["eu-central-1"].operation == "list_findings/get_findings"
-    assert set(frames["findings"]["region"]) == {"us-east-1"} and len(frames["findings"]) == len(good)
-    assert set(frames["buckets"]["region"]) == {"us-east-1", "eu-central-1"}
+    assert failures["ca-central-1"].status is Status.ACCESS_DENIED
+    assert failures["ca-central-1"].operation == "list_members" and len(failures) == 5
+    assert set(frames["findings"]["region"]) == {"us-east-1", "ca-central-1"}
+    assert len(frames["findings"]) == 2 * len(good)
+    assert set(frames["buckets"]["region"]) == {"us-east-1", "eu-central-1", "ca-central-1"}
+    # ca-central-1 without its member list: the account whose buckets Macie inventories is still covered
+    status, _features = coverage_status(recording)
+    assert status[("222222222222", "ca-central-1")] is True
+    assert ("111111111111", "ca-central-1") not in status
     assert frames["buckets"].attrs["failures"] == log.failure_records()
 
 
@@ -267,5 +334,6 @@ def test_service_declares_every_call() -> None:
         "list_findings",
         "get_findings",
         "list_classification_jobs",
+        "list_members",
     }
     assert CRITERIA == {"criterion": {"archived": {"eq": ["false"]}}}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 import json
 
-import boto3
 import pandas as pd
 import pytest
 from botocore.awsrequest import AWSResponse
+from conftest import fake_session
 from moto import mock_aws
 
 from orginsight.collectors.fanout import OutcomeLog
@@ -24,9 +24,7 @@ from orginsight.collectors.session import Connection, retry_config
 def org():
     """A moto organization: Root/Security/Prod and Root/Workloads, three member accounts."""
     with mock_aws():
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        )
+        session = fake_session()
         client = session.client("organizations")
         client.create_organization(FeatureSet="ALL")
         root = client.list_roots()["Roots"][0]["Id"]

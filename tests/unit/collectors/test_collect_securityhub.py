@@ -4,9 +4,9 @@ standards and controls through botocore's Stubber (moto does not implement them)
 
 from __future__ import annotations
 
-import boto3
 import pytest
 from botocore.stub import Stubber
+from conftest import fake_session
 from data.aws import securityhub as data
 from moto import mock_aws
 
@@ -23,9 +23,7 @@ MEMBERS = ["222222222222", "333333333333"]
 @pytest.fixture
 def connection():
     with mock_aws():
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-        )
+        session = fake_session(REGION)
         yield Connection(session, retry_config(max_attempts=2))
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import boto3
 import pandas as pd
 import pytest
 from botocore.stub import Stubber
-from conftest import shared_data_dir
+from conftest import fake_session, shared_data_dir
 from data.aws import ssm as data
 from moto import mock_aws
 
@@ -39,9 +38,7 @@ AMI = "ami-12c6146b"  # one of moto's default images
 @pytest.fixture
 def connection():
     with mock_aws():
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=HOME
-        )
+        session = fake_session(HOME)
         # one attempt: a stubbed throttle is the throttle that outlasted botocore's retries
         yield Connection(session, retry_config(max_attempts=1), member_role="OrgInsightReadOnly")
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ParamValidationError
 from botocore.stub import Stubber
-from conftest import shared_data_dir
+from conftest import fake_session, shared_data_dir
 from data.aws import trustedadvisor as data
 from moto import mock_aws
 
@@ -25,12 +25,14 @@ from orginsight.collectors.trustedadvisor import (
     HOME,
     TRUSTEDADVISOR,
     get_trustedadvisor,
-    read_organizational_view_check,
-    read_organizational_view_summary,
     transform_check_resources,
     transform_checks,
     transform_recommendations,
     trustedadvisor_frames,
+)
+from orginsight.sources.trustedadvisor_report import (
+    read_organizational_view_check,
+    read_organizational_view_summary,
 )
 
 REC_1 = data.LIST_ORGANIZATION_RECOMMENDATIONS_1["organizationRecommendationSummaries"][0]["arn"]
@@ -40,9 +42,7 @@ REC_2 = data.LIST_ORGANIZATION_RECOMMENDATIONS_2["organizationRecommendationSumm
 @pytest.fixture
 def connection():
     with mock_aws():  # no stubbed call may reach the network by mistake
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=HOME
-        )
+        session = fake_session(HOME)
         yield Connection(session, retry_config(max_attempts=2))
 
 

@@ -14,6 +14,7 @@ import pytest
 from orginsight.collectors.recording import GLOBAL, ApiRecording
 from orginsight.collectors.registry import SERVICES, coverage_rows, demo_records
 from orginsight.collectors.run import COLLECTORS, frames_from_recording, service_of
+from orginsight.demo.centralization import all_governance_responses
 from orginsight.demo.exposure import merge
 from orginsight.demo.org import build_organization, organizations_responses, service_responses
 from orginsight.demo.services import posture_responses
@@ -29,7 +30,8 @@ def demo_recording() -> ApiRecording:
     for op, calls in organizations_responses(org).items():
         for call in calls:
             recording.add("organizations", GLOBAL, op, call["params"], call["response"])
-    for (service, region), ops in merge(service_responses(org, END), posture_responses(org, 7, END)).items():
+    state = merge(service_responses(org, END), posture_responses(org, 7, END))
+    for (service, region), ops in merge(state, all_governance_responses(org, 7, END)).items():
         for op, calls in ops.items():
             for call in calls:
                 recording.add(service, region, op, call["params"], call["response"], call.get("account"))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
+from conftest import moto_organization
 from moto import mock_aws
 
 from orginsight.cli import main
@@ -25,17 +26,7 @@ T2 = datetime(2024, 6, 8, 12, 0, 0, tzinfo=UTC)
 @pytest.fixture
 def connection():
     with mock_aws():
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        )
-        org = session.client("organizations")
-        org.create_organization(FeatureSet="ALL")
-        root = org.list_roots()["Roots"][0]["Id"]
-        ou = org.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]["Id"]
-        account = org.create_account(AccountName="app", Email="app@example.com")["CreateAccountStatus"][
-            "AccountId"
-        ]
-        org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)
+        session, _ids = moto_organization({"app": "Workloads"})
         yield Connection(session, retry_config())
 
 

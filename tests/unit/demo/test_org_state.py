@@ -5,9 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-import boto3
 import pytest
-from botocore.stub import Stubber
+from conftest import stub_replay
 
 from orginsight.demo.org import MIN_ACCOUNTS, build_organization, organizations_responses, service_responses
 from orginsight.errors import ParameterError
@@ -19,22 +18,10 @@ def _org(n: int = 9):
     return build_organization(random.Random(3), n, END - timedelta(days=10), END)
 
 
-def _replay(service: str, op: str, entries: list[dict]) -> None:
-    """Validate each response against the output shape and each request against the input shape."""
-    client = boto3.client(
-        service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-    with Stubber(client) as stub:
-        for e in entries:
-            stub.add_response(op, e["response"], e["params"])
-            getattr(client, op)(**e["params"])
-        stub.assert_no_pending_responses()
-
-
 def test_organizations_responses_match_the_service_model():
     for op, entries in organizations_responses(_org()).items():
         assert entries, op
-        _replay("organizations", op, entries)
+        stub_replay("organizations", "us-east-1", {op: entries})
 
 
 @pytest.mark.parametrize(
@@ -55,7 +42,7 @@ def test_service_responses_match_the_service_model(service):
     assert recorded
     for (_, _region), ops in recorded.items():
         for op, entries in ops.items():
-            _replay(service, op, entries)
+            stub_replay(service, "us-east-1", {op: entries})
 
 
 def test_accounts_ous_and_coverage_drift():

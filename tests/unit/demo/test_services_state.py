@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.stub import Stubber
+from conftest import stub_replay
+from data.demo import END, SEED, org_fixture, states_fixture  # noqa: F401 - the fixtures org and states
 
 from orginsight.collectors.registry import SERVICES
 from orginsight.collectors.snapshots import read_snapshots, snapshot_folders
 from orginsight.demo.exposure import SNAPSHOTS, snapshot_times
-from orginsight.demo.org import build_organization
 from orginsight.demo.services import (
     BUILDERS,
     build_states,
@@ -21,19 +19,6 @@ from orginsight.demo.services import (
     recording_of,
     write_posture_services,
 )
-
-END = datetime(2026, 11, 27)
-SEED = 5
-
-
-@pytest.fixture(scope="module")
-def org():
-    return build_organization(random.Random(3), 9, END - timedelta(days=20), END)
-
-
-@pytest.fixture(scope="module")
-def states(org):
-    return build_states(org, SEED)
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +34,7 @@ def test_every_recorded_response_matches_the_service_model(name, org, states):
         calls = built[name].responses(t)
         assert calls
         for (service, region), ops in calls.items():
-            client = boto3.client(
-                service, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
-            )
-            with Stubber(client) as stub:
-                for op, entries in ops.items():
-                    for e in entries:
-                        stub.add_response(op, e["response"], e["params"])
-                        getattr(client, op)(**e["params"])
-                stub.assert_no_pending_responses()
+            stub_replay(service, region, ops)
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))

@@ -6,29 +6,14 @@
 
 from __future__ import annotations
 
-import random
-from datetime import datetime, timedelta
-
 import pandas as pd
 import pytest
+from data.demo import SEED, org_fixture, states_fixture  # noqa: F401 - the fixtures org and states
 
+from orginsight import Lake
 from orginsight.collectors.registry import SERVICES
 from orginsight.demo.exposure import plant_exposure, snapshot_times, unmanaged_instances
-from orginsight.demo.org import build_organization
-from orginsight.demo.services import BUILDERS, build_states, org_accounts, recording_of
-
-END = datetime(2026, 11, 27)
-SEED = 5
-
-
-@pytest.fixture(scope="module")
-def org():
-    return build_organization(random.Random(3), 9, END - timedelta(days=20), END)
-
-
-@pytest.fixture(scope="module")
-def states(org):
-    return build_states(org, SEED)
+from orginsight.demo.services import BUILDERS, org_accounts, recording_of
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +141,23 @@ def test_the_same_seed_gives_the_same_three_states(org):
     assert BUILDERS["trustedadvisor"](org, SEED + 1, other).responses(t) != BUILDERS["trustedadvisor"](
         org, SEED, story
     ).responses(t)
+
+
+def test_the_resource_data_sync_holds_every_managed_node_and_the_engine_reads_it(
+    org, states, history, tmp_path
+):
+    _story, built = states
+    t = snapshot_times(org)[-1]
+    for key, content in built["ssm"].inventory(t).items():
+        (tmp_path / "ssm-inventory" / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "ssm-inventory" / key).write_bytes(content)
+    lake = Lake.local(tmp_path)
+    nodes = lake.sql("SELECT accountid, region, resourceid FROM ssm_instanceinformation")
+    managed = history["ssm"]["managed_nodes"]
+    newest = managed[managed["k"] == managed["k"].max()]
+    assert sorted(nodes["resourceid"]) == sorted(newest["instance_id"])
+    patches = lake.sql("SELECT resourceid, cast(missingcount AS bigint) AS missing FROM ssm_patchsummary")
+    states_now = history["ssm"]["patch_states"]
+    states_now = states_now[states_now["k"] == states_now["k"].max()].set_index("instance_id")
+    got = patches.set_index("resourceid")["missing"]
+    assert (got == states_now.loc[got.index, "missing_count"]).all()  # the sync says what the API says

@@ -126,7 +126,7 @@ def test_compact_writes_one_parquet_and_manifest_per_closed_partition(lakes, dem
     manifests = sorted((demo_root / ".orginsight" / "parquet").rglob("*.manifest.json"))
     assert result["written"] == len(parts) == len(manifests) > 20
     assert result["open"] == 0 and not result["failed"] and not result["bad_files"]
-    assert result["files"] == len(list((demo_root / "AWSLogs").rglob("*.json.gz")))
+    assert result["files"] == len(list((demo_root / "AWSLogs").glob("*/*/CloudTrail/*/*/*/*/*.json.gz")))
     first = parts[0].relative_to(demo_root / ".orginsight" / "parquet").parts
     assert (
         len(first) == 5 and first[0].isdigit() and first[-1].endswith(".parquet")

@@ -13,6 +13,7 @@ import json
 import os
 
 import pytest
+from conftest import ddl_argv
 
 from orginsight import cli
 from orginsight.errors import ParameterError
@@ -286,24 +287,16 @@ def test_athena_ddl_refuses_what_it_cannot_write_safely(type_name, location, acc
 
 
 def test_ddl_command_prints_the_ssm_tables_when_given_the_sync(capsys):
-    argv = [
-        "ddl",
-        "--bucket",
-        "trail",
-        "--org-id",
-        "o-a1b2c3d4e5",
-        "--account",
-        ACCOUNT_A,
-        "--region",
-        "eu-west-1",
-    ]
+    argv = ddl_argv(ACCOUNT_A, "eu-west-1")
     assert cli.main(argv) == 0
     assert "ssm_" not in capsys.readouterr().out
     assert (
         cli.main([*argv, "--ssm-sync", "s3://central-logs/ssm-inventory/", "--athena-database", "sec"]) == 0
     )
     out = capsys.readouterr().out
-    assert out.count("CREATE EXTERNAL TABLE") == 1 + len(ssm_sync.INVENTORY_TYPES)
+    assert out.count("CREATE EXTERNAL TABLE") == 2 + len(
+        ssm_sync.INVENTORY_TYPES
+    )  # the trail, its Insights, each type
     assert (
         "`sec`.`ssm_complianceitem`" in out and "s3://central-logs/ssm-inventory/AWS:ComplianceItem/" in out
     )

@@ -31,6 +31,7 @@ from orginsight.analytics.graph.edges import edge_frames
 from orginsight.analytics.graph.geo import country_codes, preload
 from orginsight.analytics.graph.model import UNCAPPED_KINDS, EntityGraph
 from orginsight.analytics.graph.novelty import newly_observed
+from orginsight.analytics.graph.people import attribute, person_rows
 from orginsight.collectors.guardduty import read_guardduty_export
 from orginsight.engines import translate
 from orginsight.engines.frames import query_frame, scratch_duckdb
@@ -105,7 +106,9 @@ PRINCIPAL_SQL = """CASE
     THEN 'role_session:' || useridentity.arn
   WHEN useridentity.type IN ('AssumedRole', 'FederatedUser') AND useridentity.arn IS NOT NULL
     THEN 'federated_user:' || useridentity.arn
-  WHEN useridentity.type IN ('SAMLUser', 'WebIdentityUser', 'IdentityCenterUser', 'FederatedUser')
+  WHEN useridentity.type = 'IdentityCenterUser'
+    THEN 'federated_user:' || coalesce(useridentity.onbehalfof.userid, useridentity.principalid, 'unknown')
+  WHEN useridentity.type IN ('SAMLUser', 'WebIdentityUser', 'FederatedUser')
     THEN 'federated_user:' || coalesce(useridentity.principalid, useridentity.username, 'unknown')
   WHEN useridentity.type IN ('Root', 'AWSAccount')
     THEN 'account:' || coalesce(useridentity.accountid, recipientaccountid)
@@ -116,7 +119,24 @@ END"""
 """The entity id of an event's caller. Root and another account's calls (``AWSAccount``) are the
 account itself; an AWS service acting on its own (``AWSService``) is the service; Identity Center
 (``AWSReservedSSO_`` roles), SAML and web identity sessions are federated users; other assumed
-roles are role sessions (role + session name)."""
+roles are role sessions (role + session name). An ``IdentityCenterUser`` (a call made for an Identity
+Center user, which CloudTrail writes with no ARN and, in AWS's examples of 2024, no principalId) is the
+user's identity-store ``userId`` from ``onBehalfOf``."""
+
+IDENTITY_SQL = """useridentity.type AS identity_type,
+    useridentity.sessioncontext.sourceidentity AS source_identity,
+    useridentity.onbehalfof.userid AS on_behalf_of,
+    CASE WHEN useridentity.type IN ('SAMLUser', 'WebIdentityUser') THEN useridentity.username END AS subject,
+    coalesce(useridentity.identityprovider,
+             useridentity.sessioncontext.webidfederationdata.federatedprovider) AS identity_provider"""
+"""Who is behind a call, as CloudTrail writes it (CloudTrail User Guide, "CloudTrail userIdentity
+element", 2024): the ``sourceIdentity`` an IdP or the first caller set (it persists across chained
+sessions), the Identity Center user a call was made for (``onBehalfOf``), and the subject and
+provider of a SAML or web-identity federation (``userName``/``identityProvider`` on the
+``AssumeRoleWith*`` call; later calls of a web-identity session name only the provider). Each is
+constant for a session, so grouping on them adds no rows to the aggregate."""
+
+IDENTITY_COLUMNS = ("identity_type", "source_identity", "on_behalf_of", "subject", "identity_provider")
 
 ACTIVITY_SQL = f"""
 SELECT
@@ -128,6 +148,7 @@ SELECT
   CASE WHEN t >= :scope_start THEN created_principal END AS created_principal,
   CASE WHEN t >= :scope_start THEN created_key END AS created_key,
   {RESOURCE_CANDIDATES} AS touched,
+  {", ".join(f"CASE WHEN t >= :scope_start THEN {c} END AS {c}" for c in IDENTITY_COLUMNS)},
   count(*) AS count,
   count_if(errorcode IS NULL) AS successes,
   count_if(errorcode IS NOT NULL) AS failures
@@ -138,6 +159,7 @@ FROM (
     useridentity.accesskeyid AS access_key,
     recipientaccountid AS account, awsregion AS region, sourceipaddress AS ip, useragent AS user_agent,
     eventsource, eventname, errorcode, eventtime, {EVENT_TIME} AS t,
+    {IDENTITY_SQL},
     CASE WHEN eventsource = 'sts.amazonaws.com' AND errorcode IS NULL
          THEN coalesce(json_extract_scalar(responseelements, '$.assumedRoleUser.arn'),
                        json_extract_scalar(responseelements, '$.federatedUser.arn'),
@@ -158,7 +180,7 @@ FROM (
     AND (eventtime IS NULL OR from_iso8601_timestamp(eventtime) < :scope_end)
 ) AS e
 WHERE t >= :since AND t < :scope_end
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
 """
 """The one aggregate behind a graph (:func:`activity_query` adds a partition predicate on accounts when asked).
 
@@ -167,7 +189,7 @@ skip whole files (the next day's, read for late deliveries, hold mostly that day
 records with no ``eventTime`` keep their fallback time.
 
 Baseline rows (before the scope) are by day, and drop what only the scope needs: the
-credentials issued, and temporary (``ASIA``) keys, new every session, so never "seen
+credentials issued, who is behind each session (``IDENTITY_SQL``), and temporary (``ASIA``) keys, new every session, so never "seen
 before". Each AssumeRole would otherwise be a baseline row of its own."""
 
 
@@ -215,8 +237,10 @@ def build_entity_graph(
     accounts: Sequence[str] | None = None,
     findings: pd.DataFrame | None = None,
     degree_cap: int = DEFAULT_DEGREE_CAP,
+    people: pd.DataFrame | None = None,
 ) -> EntityGraph:
-    """The entity graph of ``scope`` with ``baseline_days`` of history before it (see ``Lake.entity_graph``)."""
+    """The entity graph of ``scope`` with ``baseline_days`` of history before it (see ``Lake.entity_graph``);
+    ``people``: Identity Center users (user_id, user_name, display_name, email) to name persons by."""
     start, end = parse_time(scope[0]), parse_time(scope[1])
     if end <= start:
         raise ValueError(f"empty scope: {start} .. {end}")
@@ -243,6 +267,7 @@ def build_entity_graph(
             findings=findings,
             degree_cap=degree_cap,
             lake=lake,
+            identity_users=people,
         )
     timings["python_s"] = time.perf_counter() - t1
     graph.stats = {**timings, "engine_stats": engine_stats}
@@ -401,8 +426,10 @@ def graph_from_shaped(
     findings: pd.DataFrame | None = None,
     degree_cap: int = 500,
     lake: Any = None,
+    identity_users: pd.DataFrame | None = None,
 ) -> EntityGraph:
-    """The graph from an aggregate shaped in a scratch DuckDB (``build.shaped_aggregate``)."""
+    """The graph from an aggregate shaped in a scratch DuckDB (``build.shaped_aggregate``);
+    ``identity_users`` (Identity Center users) names the people behind sessions (``people.attribute``)."""
 
     findings = findings_in_scope(findings, scope)
     parts = shaped_parts(con)
@@ -410,7 +437,10 @@ def graph_from_shaped(
     # The baseline is done with: freeing it keeps the edge queries in memory (a 2-day baseline
     # made them spill to disk past the reshaping memory limit, a second slower).
     con.execute("DROP TABLE baseline_activity; DROP TABLE baseline_resources")
-    edges, capped, ents = edge_frames(con, parts["credentials"], findings, degree_cap, UNCAPPED_KINDS)
+    attributions = attribute(parts["activity"], parts["credentials"], identity_users)
+    edges, capped, ents = edge_frames(
+        con, parts["credentials"], findings, degree_cap, UNCAPPED_KINDS, person_rows(attributions)
+    )
     return EntityGraph(
         scope=scope,
         baseline_days=baseline_days,
@@ -420,6 +450,7 @@ def graph_from_shaped(
         findings=findings,
         capped=capped,
         lake=lake,
+        people=attributions,
         **parts,
     )
 

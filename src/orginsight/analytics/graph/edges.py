@@ -67,6 +67,9 @@ e AS (
     FROM credential_rows WHERE created_entity IS NULL AND created_key IS NOT NULL
   UNION ALL
   SELECT src, dst, 'involves', bucket, api, count, 0, 0 FROM finding_rows
+  UNION ALL
+  SELECT p.person, a.principal, 'acted_as', bucket, api, count, successes, failures
+    FROM a JOIN person_rows AS p ON a.principal = p.principal
 ), g AS (
   SELECT src, dst, kind, bucket AS hour, sum(count)::BIGINT AS count, sum(successes)::BIGINT AS successes,
          sum(failures)::BIGINT AS failures, list_distinct(list(api)) AS apis
@@ -196,6 +199,7 @@ def edge_frames(
     findings: pd.DataFrame | None = None,
     degree_cap: int | None = 500,
     uncapped: frozenset[str] = frozenset(),
+    people: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Hourly edges, the entities over the cap they left out, and the entity table.
 
@@ -204,10 +208,12 @@ def edge_frames(
     with more than ``degree_cap`` neighbours of one kind in one hour loses those edges and is
     listed instead: one busy NAT address or a service calling for ten thousand sessions would
     otherwise turn every neighbourhood into the whole organization. Kinds in ``uncapped``
-    (credential hand-offs) are never cut.
+    (credential hand-offs) are never cut. ``people`` (``people.person_rows``: principal, person entity)
+    adds ``acted_as`` edges from each person to the sessions attributed to them.
     """
     con.register("credential_rows", _typed(_credential_rows(credentials), "c"))
     con.register("finding_rows", _typed(finding_rows(findings), "f"))
+    con.register("person_rows", _typed(people if people is not None else pd.DataFrame(), "p"))
     con.execute(API_TYPE_SQL)
     con.execute(f"CREATE TEMP TABLE all_edges AS {EDGES_SQL}")
     if degree_cap and degree_cap > 0:
@@ -240,6 +246,7 @@ _FRAME_COLUMNS = {
         "failures",
     ],
     "f": ["src", "dst", "bucket", "api", "count"],
+    "p": ["principal", "person"],
 }
 
 

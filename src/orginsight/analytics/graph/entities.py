@@ -22,6 +22,7 @@ USER_AGENT = "user_agent"
 SERVICE = "service"
 RESOURCE = "resource"
 FINDING = "finding"
+PERSON = "person"
 
 KINDS: tuple[str, ...] = (
     ACCOUNT,
@@ -35,6 +36,7 @@ KINDS: tuple[str, ...] = (
     SERVICE,
     RESOURCE,
     FINDING,
+    PERSON,
 )
 """Every entity kind, in the order legends list them."""
 
@@ -53,6 +55,7 @@ KIND_COLORS: dict[str, str] = {
     SERVICE: "#bcbd22",
     RESOURCE: "#e377c2",
     FINDING: "#000000",
+    PERSON: "#393b79",
 }
 """One colour per kind, shared by every rendering of the graph."""
 

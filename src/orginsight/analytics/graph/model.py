@@ -16,7 +16,8 @@ principal -> resource; ``session_of`` IAM role -> its session; ``assumed`` the
 access key (or principal) that called AssumeRole* -> the session it created;
 ``issued`` session -> the temporary access key it was given; ``created_key`` key
 -> access key it created (CreateAccessKey, GetSessionToken); ``involves``
-finding -> entity it names.
+finding -> entity it names; ``acted_as`` person -> a principal attributed to them
+(``people``: how each attribution was established, or why a principal has none).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from orginsight.analytics.graph import entities as E
 from orginsight.analytics.graph import export, groups
 from orginsight.analytics.graph import profile as profiles
 from orginsight.analytics.graph.novelty import of_subjects
+from orginsight.analytics.graph.people import ATTRIBUTION_COLUMNS
 
 CHAIN_KINDS = ("assumed", "issued", "created_key")
 """Edge kinds that hand credentials on: followed to reconstruct a chain of sessions."""
 
-UNCAPPED_KINDS = frozenset({*CHAIN_KINDS, "session_of", "involves"})
+UNCAPPED_KINDS = frozenset({*CHAIN_KINDS, "session_of", "involves", "acted_as"})
 """Never collapsed by the degree cap: they carry attribution, and are few."""
 
 EDGE_COLUMNS = ["src", "dst", "kind", "hour", "count", "successes", "failures", "apis"]
@@ -85,6 +87,8 @@ class EntityGraph:
     )
     stats: dict[str, Any] = field(default_factory=dict)
     lake: Any = field(default=None, repr=False)
+    people: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ATTRIBUTION_COLUMNS))
+    """Who is behind each principal of the scope (``graph.people.attribute``)."""
 
     # --- construction -----------------------------------------------------------------------------
 
@@ -160,6 +164,7 @@ class EntityGraph:
             capped=self.capped[self.capped["entity"].isin(keep)],
             stats=self.stats,
             lake=self.lake,
+            people=self.people[self.people["principal"].isin(keep)].reset_index(drop=True),
         )
 
     def paths(

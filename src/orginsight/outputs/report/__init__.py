@@ -24,7 +24,7 @@ import pandas as pd
 from orginsight.analytics import posture
 from orginsight.errors import LakeError, OrgInsightError
 from orginsight.lake import Lake
-from orginsight.outputs.report import exposure, sections, services
+from orginsight.outputs.report import audit, exposure, insights, sections, services, trail
 from orginsight.outputs.report.model import PostureReview, ReportFiles, ReviewFigures, Section
 from orginsight.outputs.report.render import CHART_DIR, REPORT_NAME, STATIC_FORMATS, table_view, write_files
 from orginsight.outputs.report.render import render_html as _render_html
@@ -32,10 +32,13 @@ from orginsight.outputs.report.sections import gather_findings, last_day_of
 
 SECTIONS: tuple[Section, ...] = (
     sections.ORGANIZATION,
+    audit.AUDIT,
     exposure.EXPOSURE,
     sections.FINDINGS,
     sections.STORAGE,
     sections.CLOUDTRAIL,
+    trail.TRAIL,
+    insights.INSIGHTS,
     sections.COVERAGE,
     sections.COVERAGE_HISTORY,
     *services.SECTIONS,

@@ -49,6 +49,10 @@ class ReviewFigures(Mapping[str, Any]):
     """Systems Manager: running EC2 instances not managed, per account over time."""
     trustedadvisor_checks: Any = None
     """Trusted Advisor: security checks in error or warning per account over time."""
+    audit_heatmap: Any = None
+    """The centralization audit: checks x accounts, pass, fail or unknown (``charts.audit.audit_heatmap``)."""
+    insights_timeline: Any = None
+    """CloudTrail Insights: unusual call-rate and error-rate windows per account over the period."""
     org_tree: Any = None
     """The OU tree (``charts.organizations.org_tree``): notebook 03 draws it and exports it with the rest."""
 

@@ -4,7 +4,8 @@ Analysts receive CloudTrail as a customer exported it: ``{"Records": [...]}``
 objects, JSON lines, EventBridge events, directory trees, zip or tar archives.
 Importing places every record under the key CloudTrail itself would have used
 (account, region and day taken from the record), gzip-compressed, one file per
-account, region and five minutes.
+account, region and five minutes. Insights events (``eventCategory`` Insight) go to
+``CloudTrail-Insight/``, their own table, as CloudTrail delivers them.
 
 Those inputs are shaped by whoever handed them over, so import is a trust boundary:
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from orginsight.errors import LakeError
+from orginsight.sources.insights import is_insight_record
 from orginsight.sources.lake_import.inputs import (
     DEFAULT_MAX_MEMBER_BYTES,
     _iter_members,
@@ -44,7 +45,7 @@ from orginsight.sources.lake_import.records import (
     _Text,
 )
 from orginsight.sources.lake_import.report import ImportReport, LakeRepair, _json_type, _shown, _shown_value
-from orginsight.sources.layout import cloudtrail_key, is_org_id, path_inside
+from orginsight.sources.layout import cloudtrail_key, insight_key, is_org_id, path_inside
 
 DEFAULT_ORG_ID = "o-localimport"
 """Org id used when neither the caller nor the lake names one (the layout needs one)."""
@@ -110,7 +111,7 @@ class _Importer:
         self.cap = max_member_bytes
         self.now = datetime.now(UTC)
         self.report = ImportReport()
-        self.partitions: dict[tuple[str, str, date], _Partition] = {}
+        self.partitions: dict[tuple[str, str, date, bool], _Partition] = {}
         self.pending_bytes = 0
         self.untimed: dict[str, int] = defaultdict(int)
         self.mismatches: dict[tuple[str, str], int] = defaultdict(int)
@@ -175,7 +176,7 @@ class _Importer:
         self.report.fail(name, reason, n)
 
     def _add(self, name: str, n: int, rec: dict, account: str, region: str, bucket: datetime) -> None:
-        part = self._partition(account, region, bucket.date())
+        part = self._partition(account, region, bucket.date(), is_insight_record(rec))
         if part.unusable:
             self._record_failed(name, n, part.unusable)
             return
@@ -194,18 +195,20 @@ class _Importer:
         if self.pending_bytes > _FLUSH_BYTES:
             self.flush()
 
-    def _partition(self, account: str, region: str, day: date) -> _Partition:
-        part = self.partitions.get((account, region, day))
+    def _partition(self, account: str, region: str, day: date, insight: bool = False) -> _Partition:
+        """The day folder of the trail (or of its Insights events: ``CloudTrail-Insight/``) a record goes to."""
+        part = self.partitions.get((account, region, day, insight))
         if part is None:
             day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            rel = cloudtrail_key(account, region, day_start, org_id=self.org_id, suffix="x").rsplit("/", 1)[0]
-            part = _Partition(self.root / rel, rel, account, region)
+            key = insight_key if insight else cloudtrail_key
+            rel = key(account, region, day_start, org_id=self.org_id, suffix="x").rsplit("/", 1)[0]
+            part = _Partition(self.root / rel, rel, account, region, insight=insight)
             if not path_inside(self.root, part.folder):
                 part.unusable = (
                     f"its folder {rel} resolves outside the lake (a symbolic link inside the lake?); "
                     "remove the link and import again"
                 )
-            self.partitions[(account, region, day)] = part
+            self.partitions[(account, region, day, insight)] = part
         return part
 
     def flush(self) -> None:
@@ -306,7 +309,8 @@ class _Importer:
         name = ""
         for attempt in range(100):
             digest = hashlib.sha256(body + (b"%d" % attempt if attempt else b"")).hexdigest()
-            name = cloudtrail_key(part.account, part.region, bucket, suffix=_suffix(digest)).rsplit("/", 1)[1]
+            key = insight_key if part.insight else cloudtrail_key
+            name = key(part.account, part.region, bucket, suffix=_suffix(digest)).rsplit("/", 1)[1]
             if not (part.folder / name).exists():
                 break
         path = part.folder / name

@@ -45,6 +45,8 @@ class _Partition:
     files_read: set[str] = field(default_factory=set)
     pending: dict[datetime, list[tuple[tuple[str, str], str, bytes]]] = field(default_factory=dict)
     pending_keys: set[str] = field(default_factory=set)
+    insight: bool = False
+    """A ``CloudTrail-Insight/`` folder: its files are named as CloudTrail names Insights files."""
 
 
 class _PartitionUnavailable(Exception):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
+from conftest import assumed_role_identity
 
 from orginsight.analytics.graph.model import EDGE_COLUMNS
 from orginsight.lake import Lake
@@ -47,25 +48,7 @@ def _user(account: str, name: str, key: str) -> dict:
 
 
 def _session(arn: str, key: str) -> dict:
-    account = arn.split(":")[4]
-    role = arn.split("/")[1]
-    return {
-        "type": "AssumedRole",
-        "principalId": "AROAX:" + arn.rsplit("/", 1)[1],
-        "arn": arn,
-        "accountId": account,
-        "accessKeyId": key,
-        "sessionContext": {
-            "sessionIssuer": {
-                "type": "Role",
-                "principalId": "AROAX",
-                "arn": f"arn:aws:iam::{account}:role/{role}",
-                "accountId": account,
-                "userName": role,
-            },
-            "attributes": {"creationDate": "2024-06-20T10:00:00Z", "mfaAuthenticated": "false"},
-        },
-    }
+    return assumed_role_identity(arn, key, "2024-06-20T10:00:00Z", role_id="AROAX")
 
 
 def _event(
