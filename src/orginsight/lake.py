@@ -16,6 +16,7 @@ from orginsight.engines import translate
 from orginsight.engines.base import DataRange, Engine
 from orginsight.engines.pruning import PartitionFilter
 from orginsight.errors import LakeError
+from orginsight.sources.securitylake import is_security_lake
 from orginsight.timerange import DELIVERY_LAG, parse_time
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class Lake:
         ``compact`` writes the Parquet cache (pass one for a read-only lake).
         """
         from orginsight.engines.local import LocalEngine  # loads DuckDB and pandas: not on import orginsight
+        from orginsight.engines.securitylake import SecurityLakeEngine  # reason: loads DuckDB, as above
 
         root = Path(path)
         if not root.is_dir():
@@ -49,6 +51,10 @@ class Lake:
                 f"no lake at {root}: create one with 'orginsight lake import FILES --lake {root}' "
                 f"or 'orginsight lake generate --lake {root}'"
             )
+        if is_security_lake(
+            root
+        ):  # a copy of a Security Lake bucket: its OCSF CloudTrail read as ``cloudtrail``
+            return cls(SecurityLakeEngine(root, options.get("threads")), root=root)
         return cls(LocalEngine(root, **options), root=root)
 
     @classmethod
@@ -81,6 +87,24 @@ class Lake:
     def sql_params(self, sql: str, params: Mapping[str, Any]) -> pd.DataFrame:
         """``sql`` with parameters in a mapping (for names that are not Python identifiers); read-only, as ``sql``."""
         return self.engine.run(translate.parse(sql), dict(params))
+
+    def sql_file(
+        self,
+        path: str | os.PathLike[str],
+        /,
+        tables: Mapping[str, str] | None = None,
+        placeholders: Mapping[str, str] | None = None,
+    ) -> list[pd.DataFrame]:
+        """Run a ``.sql`` file of several statements written for another CloudTrail table: one frame per query.
+
+        DDL (CREATE, DROP, MSCK, ALTER) is skipped; table, partition-column names are mapped onto the
+        lake's (``tables``: name -> lake table), ``placeholders`` filled in; a placeholder left unfilled
+        stops the file before any query runs (``orginsight.analytics.query_compat``). Each frame's
+        ``attrs["notes"]`` says what was skipped or mapped.
+        """
+        from orginsight.analytics import query_compat  # loads the file runner: only when used
+
+        return query_compat.run_file(self, path, tables=tables, placeholders=placeholders)
 
     def data_range(self, accounts: Collection[str] | None = None) -> DataRange:
         """The first and last day, accounts and regions of the lake's CloudTrail data (of ``accounts`` only, if

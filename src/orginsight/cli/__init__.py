@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from orginsight.cli.audit import AUDIT
 from orginsight.cli.collect import COLLECT
 from orginsight.cli.command import Command, Group
+from orginsight.cli.export import EXPORT
 from orginsight.cli.lake import DDL, LAKE_COMMANDS
 from orginsight.cli.options import LIBRARY_ERROR, USAGE_ERROR, UsageError, write_frame
 from orginsight.cli.params import PARAM_TYPES, parse_hunt_params, parse_params
@@ -41,6 +42,7 @@ COMMANDS: tuple[Command | Group, ...] = (
     TRIAGE,
     HUNT,
     SIGMA,
+    EXPORT,
 )
 """Every command, and group of subcommands, in the order ``orginsight --help`` lists them."""
 

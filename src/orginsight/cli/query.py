@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from orginsight.analytics import hunts
+from orginsight.analytics import hunts, query_compat
 from orginsight.cli.command import Command, Group
 from orginsight.cli.options import (
     Options,
@@ -35,7 +36,11 @@ HUNT_FILTERS = {"since": "start", "until": "end", "account": "accounts", "region
 def run_sql(args: argparse.Namespace) -> int:
     """run Athena SQL over the lake
 
-    Run one Athena-dialect SQL statement over the lake's tables (cloudtrail, ...).
+    Run one Athena-dialect SQL statement over the lake's tables (cloudtrail, ...), or with --file every
+    query of a .sql file (DDL skipped). Queries written for another CloudTrail table run on the lake's:
+    --map-table maps a table name, other partition columns (year/month/day, dt, account_partition...) map
+    onto account/region/timestamp, and a placeholder left unfilled ('####', x.x.x.x, <ACCOUNT_ID>)
+    stops the query with its line and column; --placeholder fills it. Notes on stderr say what mapped.
 
     orginsight sql "SELECT eventname, count(*) n FROM cloudtrail WHERE eventtime >= :since GROUP BY 1 ORDER BY
         n DESC" --param since=2024-06-01 --lake demo-lake
@@ -44,12 +49,41 @@ def run_sql(args: argparse.Namespace) -> int:
         --param account=012345678901 --param t:timestamp=2026-01-01T00:00:00Z --param n:int=5
     orginsight sql "SELECT count(*) n FROM cloudtrail WHERE timestamp = '2026/11/20'"
         --athena-database security --workgroup orginsight --format csv --output-file counts.csv
+    orginsight sql --file playbook.sql --map-table trail_logs=cloudtrail --placeholder START_TIME=2026-11-20
+        --lake demo-lake
     """
-    params = parse_params(args.param)
-    df = open_lake(args).sql_params(args.query, params)
+    if bool(args.query) == bool(args.file):
+        raise UsageError("give one query, or --file PATH")
+    tables = dict(pair_option("--map-table", pair) for pair in args.map_table or [])
+    placeholders = dict(pair_option("--placeholder", pair) for pair in args.placeholder or [])
+    if args.file:
+        if args.output_file:
+            raise UsageError("--file prints one table per query: --output-file takes one query")
+        for df in open_lake(args).sql_file(args.file, tables=tables, placeholders=placeholders):
+            print(f"-- query at line {df.attrs['line']}", file=sys.stderr)
+            print_notes(df.attrs["notes"])
+            write_frame(df, args.format)
+            print(stats_line(df), file=sys.stderr)
+        return 0
+    prepared = query_compat.prepare(args.query, tables=tables, placeholders=placeholders)
+    print_notes(prepared.notes)
+    df = open_lake(args).sql_params(prepared.sql, parse_params(args.param))
     write_frame(df, args.format, args.output_file)
     print(stats_line(df), file=sys.stderr)
     return 0
+
+
+def pair_option(flag: str, pair: str) -> tuple[str, str]:
+    """``NAME=VALUE`` of ``--map-table`` or ``--placeholder`` (the value may hold ``=``)."""
+    name, equals, value = pair.partition("=")
+    if not (name and equals):
+        raise UsageError(f"{flag} takes NAME=VALUE, got {pair!r}")
+    return name, value
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 HUNT_FILTER_OPTIONS = Options(
@@ -169,9 +203,17 @@ def run_sigma(args: argparse.Namespace) -> int:
 SQL = Command(
     "sql",
     run_sql,
-    option("query", help="the SQL (Athena dialect); parameters written :name"),
+    option("query", nargs="?", help="the SQL (Athena dialect); parameters written :name"),
     lake_options(),
     option("--param", action="append", metavar="NAME[:TYPE]=VALUE", help=PARAM_HELP),
+    option("--file", metavar="PATH", help="run every query of a .sql file (DDL skipped), one table each"),
+    option("--map-table", action="append", metavar="NAME=TABLE", help="run the query's table NAME as TABLE"),
+    option(
+        "--placeholder",
+        action="append",
+        metavar="TEXT=VALUE",
+        help="fill a placeholder literal (whole, or inside a LIKE pattern) with VALUE",
+    ),
     table_output(),
 )
 

@@ -92,7 +92,7 @@ def convert(tmp_path: Path, detection: str) -> sigma.RuleQuery:
         ),
         (
             "    sel:\n        eventName: A\n    filter:\n        readOnly: true\n    condition: sel and not filter",
-            "NOT lower(readonly) = 'true'",
+            "NOT coalesce(lower(readonly) = 'true', FALSE)",
         ),
         (
             "    sel_a:\n        eventName: A\n    sel_b:\n        eventName: B\n    condition: 1 of sel_*",

@@ -8,8 +8,11 @@ not, so every string comparison lower-cases both sides; wildcards (and the
 wildcards) become ``LIKE`` with ``%``/``_`` escaped; ``re`` becomes ``regexp_like``;
 ``cidr`` is expanded by pySigma into address prefixes; ``null`` and ``exists``
 become ``IS NULL`` / ``IS NOT NULL``; ``1 of``/``all of`` conditions are expanded by
-pySigma. What cannot be converted (keyword searches, unknown fields, correlation
-rules) is reported per rule with the reason, never guessed.
+pySigma. A test on a field the event lacks is false, so ``not`` keeps the event (Sigma's
+logic, not SQL's NULL). Counting rules (correlations, and the older ``| count() by f > N``
+with ``timeframe``) group events by field and fixed time window (:mod:`.counting`). What
+cannot be converted or honoured (keyword searches, unknown fields, a timeframe of no fixed
+length, ordered correlations) is reported per rule with the reason, never guessed.
 
 Rules are shared between teams, so a rule is input, not code: every field path and value
 becomes a sqlglot node (an identifier, a JSON path inside a string literal, a string literal),
@@ -26,16 +29,27 @@ Each rule becomes a query an analyst can paste into Athena once ``:start`` and
 """
 
 from orginsight.analytics.sigma.backend import AthenaCloudTrailBackend
+from orginsight.analytics.sigma.counting import CannotHonour
 from orginsight.analytics.sigma.fields import UnsupportedField, field_node, field_sql
-from orginsight.analytics.sigma.rules import RuleQuery, bound_sql, convert, convert_file, rule_files, run
+from orginsight.analytics.sigma.rules import (
+    RuleQuery,
+    bound_sql,
+    convert,
+    convert_file,
+    convert_rules,
+    rule_files,
+    run,
+)
 
 __all__ = [
     "AthenaCloudTrailBackend",
+    "CannotHonour",
     "RuleQuery",
     "UnsupportedField",
     "bound_sql",
     "convert",
     "convert_file",
+    "convert_rules",
     "field_node",
     "field_sql",
     "rule_files",

@@ -2,7 +2,8 @@
 
 Sigma matches strings case-insensitively and Athena (Trino) does not, so every string comparison
 lower-cases both sides; wildcards become ``LIKE`` with ``%``/``_`` escaped; ``re`` becomes
-``regexp_like``; ``null`` and ``exists`` become ``IS NULL`` / ``IS NOT NULL``.
+``regexp_like``; ``null`` and ``exists`` become ``IS NULL`` / ``IS NOT NULL``. A field the event lacks
+fails every test on it, so ``not`` keeps the event (:func:`sigma_truth`), as Sigma defines it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,19 @@ def _string_match(field: exp.Expression, value: SigmaString, lower: bool) -> exp
         return exp.Escape(this=like, expression=exp.Literal.string("\\"))
     text = str(value)
     return exp.EQ(this=field, expression=exp.Literal.string(text.lower() if lower else text))
+
+
+def sigma_truth(condition: exp.Expression) -> exp.Expression:
+    """``COALESCE(condition, FALSE)``: the condition as Sigma evaluates it, where a test on a field the event
+    lacks is false, never unknown.
+
+    SQL's comparisons with NULL are unknown, and ``NOT unknown`` is unknown, which ``WHERE`` drops: a rule's
+    ``not filter`` on ``userIdentity.type`` would lose every event an AWS service logged (they have no
+    ``type``). Under AND and OR an unknown acts as false wherever the result is read as true-or-not, so
+    making it false at each NOT (and WHERE treating the top level's unknown as false) gives Sigma's
+    two-valued answer for every modifier, whatever node the modifier became.
+    """
+    return exp.Coalesce(this=condition, expressions=[exp.false()])
 
 
 def in_parentheses(node: Any) -> Any:
@@ -115,7 +129,7 @@ class AthenaCloudTrailBackend(TextQueryBackend):
         )
         if not isinstance(inner, exp.Expression):
             raise NotImplementedError(f"cannot negate the condition part {arg!r}")
-        return exp.Not(this=in_parentheses(inner) if isinstance(inner, exp.Connector) else inner)
+        return exp.Not(this=sigma_truth(inner))
 
     def finish_query(self, rule: Any, query: Any, state: ConversionState) -> Any:
         """The condition tree as it is (pySigma's text backend would format it into its query template)."""

@@ -14,6 +14,7 @@ from typing import Any
 from sqlglot import exp
 
 from orginsight.errors import OrgInsightError
+from orginsight.sources.schema import CLOUDTRAIL_FIELDS
 
 TOP_LEVEL_FIELDS: dict[str, str] = {
     "eventVersion": "eventversion",
@@ -96,6 +97,24 @@ def json_path(keys: list[str], field: str) -> str:
     return "$" + "".join(steps)
 
 
+def struct_path(column: str, parts: list[str], field: str) -> list[str]:
+    """The lower-case struct field names of ``parts`` below ``column``, each checked against the table's
+    schema (sources.schema): a sub-field the struct does not hold is refused now, with its name, rather
+    than failing when the query runs (or, on an engine that forgives it, matching nothing)."""
+    spec: Any = CLOUDTRAIL_FIELDS[column.lower()][1]
+    names = []
+    for part in parts:
+        keys = {k.lower(): k for k in spec} if isinstance(spec, dict) else {}
+        if part.lower() not in keys:
+            raise UnsupportedField(
+                f"field '{field}': the cloudtrail table's {column} has no sub-field '{part}'"
+                + (f" (it has: {', '.join(sorted(keys.values()))})" if keys else "")
+            )
+        names.append(part.lower())
+        spec = spec[keys[part.lower()]]
+    return names
+
+
 def field_node(name: str) -> exp.Expression:
     """The sqlglot node for a Sigma CloudTrail field name.
 
@@ -118,7 +137,7 @@ def field_node(name: str) -> exp.Expression:
                 raise UnsupportedField(
                     f"field '{name}': a {col} sub-field is a path of names of letters, digits and '_'"
                 )
-            return column_path([col.lower(), *(p.lower() for p in parts)])
+            return column_path([col.lower(), *struct_path(col, parts, name)])
     for col in JSON_COLUMNS:
         if head.lower() == col.lower():
             column = exp.column(col.lower())
