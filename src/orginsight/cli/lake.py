@@ -19,6 +19,7 @@ from orginsight.cli.options import (
     LAKE,
     ORG_ID,
     PROFILE,
+    UsageError,
     account_filter,
     option,
     progress_wanted,
@@ -29,6 +30,7 @@ from orginsight.cli.options import (
 )
 from orginsight.engines.cache_report import summary as compact_summary
 from orginsight.lake import Lake
+from orginsight.sources import securitylake
 from orginsight.sources.ddl import ALL_COMMERCIAL_REGIONS, cloudtrail_ddl, organization_account_ids
 from orginsight.sources.insights import athena_ddl as insights_ddl
 from orginsight.sources.lake_import import import_files, parse_byte_size
@@ -151,10 +153,20 @@ def run_ddl(args: argparse.Namespace) -> int:
 
     Print CREATE EXTERNAL TABLE for the organization trail and for its Insights events
     (cloudtrail_insights), with partition projection on account, region and day. Without --account,
-    the account list is read from AWS Organizations.
+    the account list is read from AWS Organizations. With --security-lake REGION, print instead the
+    view that presents Security Lake's CloudTrail (source version 2, OCSF) as the cloudtrail table, so
+    the hunts run on it unchanged.
 
     orginsight ddl --bucket org-trail-logs --org-id o-a1b2c3d4e5 --region us-east-1,eu-west-1
+    orginsight ddl --security-lake us-east-1
     """
+    if args.security_lake:
+        print(securitylake.view_ddl(args.security_lake, args.athena_database, args.athena_table) + ";")
+        return 0
+    if not (args.bucket and args.org_id):
+        raise UsageError(
+            "ddl needs --bucket and --org-id (or --security-lake REGION for Security Lake's view)"
+        )
     accounts = args.account or organization_account_ids(args.profile)
     regions = args.region or ALL_COMMERCIAL_REGIONS
     ddl = cloudtrail_ddl(
@@ -265,8 +277,13 @@ LAKE_COMMANDS = Group(
 DDL = Command(
     "ddl",
     run_ddl,
-    option("--bucket", required=True),
-    ORG_ID.but(required=True),
+    option("--bucket", help="the organization trail's bucket"),
+    ORG_ID,
+    option(
+        "--security-lake",
+        metavar="REGION",
+        help="print the cloudtrail view over Security Lake's CloudTrail table in REGION instead",
+    ),
     account_filter("an account of the projection (default: every account, from Organizations)"),
     region_filter("a region of the projection (default: every commercial region)"),
     option("--prefix", default="", help="the trail's S3 key prefix, if any"),
