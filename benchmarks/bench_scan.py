@@ -22,7 +22,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -31,6 +30,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+
+from timing import timed, zcat_seconds  # noqa: E402
 
 from orginsight import Lake  # noqa: E402
 from orginsight.engines.scan import MAX_OBJECT_SIZE  # noqa: E402
@@ -137,15 +138,6 @@ def json_bytes(paths: list[str]) -> int:
     return sum(len(gzip.decompress(Path(p).read_bytes())) for p in paths)
 
 
-def timed(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=1_200_000)
@@ -171,12 +163,8 @@ def main() -> None:
     n = int(lake.sql("SELECT count(*) AS n FROM cloudtrail")["n"][0])  # also checks every file once (cached)
     print(f"events: {n:,}")
 
-    listing = root / ".bench-files"
-    listing.write_text("\n".join(paths))
-    t_zcat = timed(lambda: subprocess.run(f"xargs -a {listing} zcat > /dev/null", shell=True, check=True))
-    t_zcat2 = timed(
-        lambda: subprocess.run(f"xargs -a {listing} -P 2 -n 200 zcat > /dev/null", shell=True, check=True)
-    )
+    t_zcat = zcat_seconds(root, paths)
+    t_zcat2 = zcat_seconds(root, paths, processes=2)
     t_hunt = timed(lambda: lake.sql(HUNT))
     con = lake.engine.con
     t_read_json = timed(

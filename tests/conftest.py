@@ -18,12 +18,19 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+import requests
 from botocore.stub import Stubber
+from moto import mock_aws
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ORGINSIGHT_SHARED_DATA") or REPO.parent / "shared" / "data")
@@ -111,6 +118,26 @@ def real_data(*parts: str) -> Path:
     return path
 
 
+def read_real_findings() -> pd.DataFrame:
+    """The findings frame of every real GuardDuty and Security Hub sample (in key order), which the exports'
+    tests turn into each format."""
+    from orginsight.sources.findings import read_findings_files  # reason: only the exports' tests need it
+
+    files = [p for d in ("guardduty", "securityhub") for p in sorted(real_data(d).rglob("*.json*"))]
+    with pytest.warns(UserWarning):  # the Security Hub captures hold insights too, which are not findings
+        return read_findings_files(files)
+
+
+def network_hunts() -> tuple[str, ...]:
+    """The hunts that read flow logs or resolver logs (by their ``tables``), in the library's order: every one
+    is run on the demo's network story by tests/integration/test_network_triage_demo.py."""
+    from orginsight.analytics import hunts  # reason: the hunt library loads every query file
+    from orginsight.sources.network import dnslogs, flowlogs  # reason: with the library, when asked
+
+    network = {flowlogs.TABLE, dnslogs.TABLE}
+    return tuple(h.name for h in hunts.list_hunts() if network & set(h.tables))
+
+
 def ddl_argv(accounts: str, region: str, *more: str) -> list[str]:
     """``orginsight ddl`` for the trail bucket the command-line tests describe (bucket ``trail``, organization
     ``o-a1b2c3d4e5``), for ``accounts`` and ``region``, then ``more`` options."""
@@ -147,6 +174,28 @@ def stub_replay(service: str, region: str, ops: dict[str, list[dict]]) -> None:
                 stub.add_response(op, e["response"], e["params"])
                 getattr(client, op)(**e["params"])
         stub.assert_no_pending_responses()
+
+
+MOTO_ATHENA_RESULTS = "http://motoapi.amazonaws.com/moto-api/static/athena/query-results"
+"""moto's documented endpoint that queues the results its Athena returns: moto runs no query."""
+
+
+@pytest.fixture
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto's AWS for the test, reached with fake credentials from the environment (as boto3, pyathena and
+    the CLI find them), so that no call can reach AWS and no profile of the machine is read."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
+
+
+def queue_athena_results(results: list[dict]) -> None:
+    """Queue what moto's Athena returns for the next queries, in the order they start: each a
+    ``{"rows": [...], "column_info": [...]}`` shaped as GetQueryResults' ResultSet."""
+    assert requests.post(MOTO_ATHENA_RESULTS, json={"results": results}, timeout=5).status_code == 201
 
 
 def moto_organization(accounts: dict[str, str]) -> tuple[boto3.Session, dict[str, str]]:
@@ -238,6 +287,21 @@ def _import_lake(sources: list[Path], root: Path) -> Path:
 
     report = import_files(sources, root)
     assert not report.failures, report.summary()
+    return root
+
+
+@pytest.fixture(scope="session")
+def network_demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo organization (6 accounts, 4 days to 2026-11-27) with its flow and Resolver logs and the
+    planted crypto-mining story (``scenario.json`` ``network_incident``): built once, read by the network
+    triage and graph tests."""
+    from orginsight.demo import generate_lake  # reason: the generator imports the whole package
+
+    root = tmp_path_factory.mktemp("demo-network")
+    generate_lake(
+        root, accounts=6, days=4, events_per_day=300, seed=13, end=datetime(2026, 11, 27), progress=False,
+        processes=1, delivery_minutes=60,
+    )  # fmt: skip
     return root
 
 

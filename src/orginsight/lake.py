@@ -106,6 +106,11 @@ class Lake:
 
         return query_compat.run_file(self, path, tables=tables, placeholders=placeholders)
 
+    def estimate(self, sql: str, /, **params: Any) -> Any:
+        """What ``sql`` will scan on Athena before it runs (bytes, objects, partitions, cost): the S3 objects
+        of the partitions it reads (``engines.athena_scan.ScanEstimate``). Athena lakes with a trail_location."""
+        return self.engine.estimate(translate.parse(sql), params)
+
     def data_range(self, accounts: Collection[str] | None = None) -> DataRange:
         """The first and last day, accounts and regions of the lake's CloudTrail data (of ``accounts`` only, if
         given); an empty range on Athena, where finding out would scan the whole trail."""

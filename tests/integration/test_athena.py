@@ -5,26 +5,30 @@ from __future__ import annotations
 import boto3
 import pytest
 import sqlglot
-from moto import mock_aws
+from conftest import queue_athena_results
 
 from orginsight import Lake
 from orginsight.engines.athena import scan_cost_usd
 from orginsight.errors import FullScanRefused
 from orginsight.sources.ddl import cloudtrail_ddl
 
+COLUMN_INFO = {
+    "Name": "n",
+    "Label": "n",
+    "Type": "bigint",
+    "Precision": 19,
+    "Scale": 0,
+    "Nullable": "UNKNOWN",
+}
+"""GetQueryResults' ColumnInfo of the one column of the results queued below."""
+
 
 @pytest.fixture
-def aws(monkeypatch):
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
-        boto3.client("s3").create_bucket(Bucket="athena-results")
-        yield
+def aws(moto_aws):
+    boto3.client("s3").create_bucket(Bucket="athena-results")
+    # moto runs no query: queue the CSV result Athena would write.
+    rows = [{"Data": [{"VarCharValue": "n"}]}, {"Data": [{"VarCharValue": "1"}]}]
+    queue_athena_results([{"rows": rows, "column_info": [COLUMN_INFO]}] * 2)
 
 
 def test_ddl_parses_as_athena_and_projects_partitions():
@@ -50,7 +54,11 @@ def test_ddl_parses_as_athena_and_projects_partitions():
 
 def test_query_runs_through_pyathena_with_guard_and_stats(aws):
     lake = Lake.athena(
-        database="security", table="org_trail", s3_output="s3://athena-results/q/", region="us-east-1"
+        database="security",
+        table="org_trail",
+        s3_output="s3://athena-results/q/",
+        region="us-east-1",
+        unload=False,  # moto reports no DataManifestLocation: UNLOAD is tested in tests/unit/engines/test_athena_fastpaths.py
     )
     with pytest.warns(UserWarning, match="cost guard"):
         df = lake.sql(
@@ -72,7 +80,11 @@ def test_full_scans_are_refused_unless_allowed(aws):
     with pytest.raises(FullScanRefused, match="allow_full_scan"):
         lake.sql("SELECT count(*) FROM cloudtrail WHERE eventname = 'StopLogging'")
     open_lake = Lake.athena(
-        database="security", s3_output="s3://athena-results/q/", region="us-east-1", allow_full_scan=True
+        database="security",
+        s3_output="s3://athena-results/q/",
+        region="us-east-1",
+        allow_full_scan=True,
+        unload=False,  # moto reports no DataManifestLocation: UNLOAD is tested in tests/unit/engines/test_athena_fastpaths.py
     )
     assert open_lake.sql("SELECT count(*) FROM cloudtrail").attrs["stats"]["query_id"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import test_hunts_real as real
+from conftest import network_hunts
 
 from orginsight import cli
 from orginsight.analytics import hunts
@@ -47,6 +48,8 @@ OTHER_REAL_TESTS = {
     "access_analyzer_or_detective_disabled",
     "role_bucket_reads",  # needs the roles to list: the demo's exposure test (test_posture_report) runs it
     "person_activity",  # the SSO users of the Panther records: tests/integration/test_people_real.py
+    # network hunts: tests/unit/analytics/test_network_hunts.py and tests/integration/test_network_triage_demo.py
+    *network_hunts(),
 }
 """Hunts proven by the dedicated tests of test_hunts_real.py (OTRF, definitions, documented shapes)."""
 

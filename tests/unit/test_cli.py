@@ -171,6 +171,8 @@ def test_the_athena_options_open_an_athena_lake(monkeypatch):
             "s3://results/",
             "--profile",
             "sec",
+            "--trail-location",
+            "s3://org-trail/AWSLogs/o-a1b2c3d4e5/",
         ]
     )
     assert options.open_lake(args) == "lake"
@@ -182,6 +184,7 @@ def test_the_athena_options_open_an_athena_lake(monkeypatch):
         "region": "eu-west-1",
         "profile": "sec",
         "allow_full_scan": False,
+        "trail_location": "s3://org-trail/AWSLogs/o-a1b2c3d4e5/",
     }
 
 

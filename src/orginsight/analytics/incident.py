@@ -197,42 +197,89 @@ def mark_new_events(
     subject, it has the row's value, and it is not earlier than the hour the graph first saw it.
     ``first_seen`` is NaT when no event of the timeline shows the row (a subject's events outside
     the triaged credentials).
+
+    One join of (subject, dimension, value) pairs, not a pass over the timeline per row: with no
+    baseline, a month of a leaked CI key judged 3,000 rows against 25,000 events, 87 s row by row.
+    Resources are matched by text, on the events of the row's subject only.
     """
     new = pd.Series([""] * len(timeline), index=timeline.index, dtype="object")
     first = pd.Series(pd.NaT, index=judged.index, dtype="datetime64[us, UTC]")
     hits = pd.Series([frozenset()] * len(judged), index=judged.index, dtype="object")
     if not len(timeline) or not len(judged):
         return new, first, hits
-    key_subject = "access_key:" + timeline["access_key"].astype("object").fillna("").astype(str)
-    subject_masks: dict[str, pd.Series] = {}
-    value_masks: dict[tuple[str, str], pd.Series] = {}
-    country = timeline["ip"].map(countries) if countries else pd.Series(None, index=timeline.index)
-    text = _resource_text(timeline) if (judged["dimension"] == "resource").any() else None
-    dims: dict[int, list[str]] = {}
-    for i, row in judged.iterrows():
-        subject, dim, value = row["subject"], row["dimension"], row["value"]
-        if subject not in subject_masks:
-            subject_masks[subject] = (timeline["principal"] == subject) | (key_subject == subject)
-        if (dim, value) not in value_masks:
-            if dim in _DIMENSION_COLUMN:
-                value_masks[(dim, value)] = timeline[_DIMENSION_COLUMN[dim]] == value
-            elif dim == "country":
-                value_masks[(dim, value)] = country == value
-            elif dim == "resource" and text is not None:
-                value_masks[(dim, value)] = _resource_mask(text, str(value))
-            else:
-                value_masks[(dim, value)] = pd.Series(False, index=timeline.index)
-        mask = subject_masks[subject] & value_masks[(dim, value)].fillna(False).astype(bool)
-        if pd.notna(row["first_seen"]):
-            mask &= timeline["time"] >= pd.Timestamp(row["first_seen"]).floor("h")
-        if mask.any():
-            first[i] = timeline.loc[mask, "time"].min()
-            hits[i] = frozenset(timeline.index[mask.to_numpy()])
-            for j in hits[i]:
-                dims.setdefault(j, []).append(dim)
-    for j, found in dims.items():
-        new[j] = ", ".join(d for d in DIMENSION_ORDER if d in found)
+    pairs = pd.concat([_value_pairs(timeline, judged, countries), _resource_pairs(timeline, judged)])
+    if not len(pairs):
+        return new, first, hits
+    pairs = pairs.drop_duplicates(["row", "event"]).reset_index(drop=True)
+    pairs["time"] = timeline["time"].reset_index(drop=True).take(pairs["event"]).reset_index(drop=True)
+    since = pd.to_datetime(judged["first_seen"]).dt.floor("h").reset_index(drop=True)
+    since = since.take(pairs["row"]).reset_index(drop=True)
+    pairs = pairs[(since.isna() | (pairs["time"] >= since)).to_numpy()]
+    if not len(pairs):
+        return new, first, hits
+    labels = timeline.index.to_numpy()
+    by_row = pairs.groupby("row")
+    rows = judged.index[by_row["time"].min().index.to_numpy()]
+    first[rows] = by_row["time"].min().to_numpy()
+    for i, events in zip(rows, by_row["event"].agg(list), strict=True):
+        hits.at[i] = frozenset(labels[events])
+    pairs["dim"] = judged["dimension"].to_numpy()[pairs["row"].to_numpy()]
+    for event, found in pairs.groupby("event")["dim"].agg(set).items():
+        new.iloc[event] = ", ".join(d for d in DIMENSION_ORDER if d in found)
     return new, first, hits
+
+
+def _callers(timeline: pd.DataFrame) -> pd.DataFrame:
+    """(event position, subject): each event under its principal and under its access key."""
+    pos = range(len(timeline))
+    key = timeline["access_key"].astype("object")
+    by_key = pd.DataFrame({"event": pos, "subject": "access_key:" + key.fillna("").astype(str)})
+    by_key = by_key[key.fillna("").astype(str).ne("").to_numpy()]
+    by_principal = pd.DataFrame({"event": pos, "subject": timeline["principal"].astype("object").to_numpy()})
+    both = pd.concat([by_principal.dropna(subset=["subject"]), by_key], ignore_index=True)
+    return both.drop_duplicates()
+
+
+def _value_pairs(timeline: pd.DataFrame, judged: pd.DataFrame, countries: dict[str, str]) -> pd.DataFrame:
+    """(judged row position, event position) of the rows matched on a column's value (API, IP, client,
+    region, country)."""
+    columns = {**_DIMENSION_COLUMN, "country": None}
+    values = []
+    for dim, column in columns.items():
+        value = timeline["ip"].map(countries) if column is None else timeline[column]
+        if column is None and not countries:
+            continue
+        values.append(
+            pd.DataFrame({"event": range(len(timeline)), "dimension": dim, "value": value.to_numpy()})
+        )
+    events = pd.concat(values, ignore_index=True).dropna(subset=["value"])
+    events = events.merge(_callers(timeline), on="event")
+    rows = judged[["subject", "dimension", "value"]].assign(row=range(len(judged)))
+    rows = rows[rows["dimension"].isin(columns) & rows["value"].notna()]
+    found = rows.astype({"value": "object"}).merge(
+        events.astype({"value": "object"}), on=["subject", "dimension", "value"]
+    )
+    return found[["row", "event"]]
+
+
+def _resource_pairs(timeline: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFrame:
+    """(judged row position, event position) of the resource rows: the events of the row's subject whose
+    request or resources name it."""
+    rows = judged.reset_index(drop=True)
+    rows = rows[rows["dimension"] == "resource"]
+    if not len(rows):
+        return pd.DataFrame(columns=["row", "event"], dtype="int64")
+    text = _resource_text(timeline).reset_index(drop=True)
+    callers = _callers(timeline)
+    of_subject = callers.groupby("subject")["event"].apply(lambda e: sorted(set(e))).to_dict()
+    found = []
+    for row, subject, value in zip(rows.index, rows["subject"], rows["value"], strict=True):
+        events = of_subject.get(subject)
+        if not events or value is None:
+            continue
+        mask = _resource_mask(text.iloc[events], str(value)).to_numpy()
+        found += [(row, e) for e, m in zip(events, mask, strict=True) if m]
+    return pd.DataFrame(found, columns=["row", "event"], dtype="int64")
 
 
 def what_is_new(

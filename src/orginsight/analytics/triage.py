@@ -16,6 +16,7 @@ window, and only then the chain of sessions, its routine links collapsed.
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,10 +27,11 @@ import pandas as pd
 from orginsight.analytics import incident, insights, session_chain
 from orginsight.analytics.graph import entities as E
 from orginsight.analytics.graph import people as attribution
-from orginsight.analytics.graph.build import EVENT_TIME, PRINCIPAL_SQL
+from orginsight.analytics.graph.build import ACTIVITY_SQL, EVENT_TIME, PRINCIPAL_SQL
 from orginsight.analytics.graph.edges import finding_entities
 from orginsight.analytics.graph.model import EntityGraph
 from orginsight.analytics.graph.novelty import of_subjects
+from orginsight.analytics.network import evidence
 from orginsight.errors import OrgInsightError, ParameterError
 from orginsight.sources.accounts import account_names
 from orginsight.sources.findings import read_findings_files as read
@@ -85,6 +87,9 @@ class Triage:
     graph: EntityGraph
     full_graph: EntityGraph = field(repr=False)
     figures: dict[str, Any] = field(default_factory=dict, repr=False)
+    stats: dict[str, float] = field(default_factory=dict, repr=False)
+    """Seconds each stage took (``load_s``, ``graph_s``, ``chain_s``, ``timeline_s``, ``novelty_s``,
+    ``insights_s``, ``figures_s``): where a slow triage spends its time (``benchmarks/bench_triage.py``)."""
 
     def __repr__(self) -> str:
         s = self.summary
@@ -208,8 +213,9 @@ def triage(
     """Everything ``indicator`` (access key id, principal ARN, IP, finding id) did between ``since`` and ``until``;
     ``people`` (Identity Center users: user_id, user_name, display_name, email) names the persons found."""
     entity = E.resolve(indicator)
+    network_kind = evidence.indicator_kind(indicator)
     finding = None
-    if entity.startswith("finding:"):
+    if entity.startswith("finding:") and network_kind not in ("instance", "domain"):
         finding = _finding(findings, entity.split(":", 1)[1])
     if since is None and until is None and finding is not None:
         first = parse_time(finding["first_seen"])
@@ -218,27 +224,23 @@ def triage(
     default_since, default_until = _default_window(lake)
     until_t = parse_time(until) if until is not None else default_until
     since_t = parse_time(since) if since is not None else until_t - DEFAULT_WINDOW
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        g = lake.entity_graph(scope=(since_t, until_t), baseline_days=baseline_days, findings=findings)
-    notes = [str(w.message) for w in caught]
-
-    starts = [entity]
-    if finding is not None:
-        starts = [e for e in finding_entities(finding) if not e.startswith("account:")] or [entity]
-    seeds: dict[str, set[str]] = {
-        "entities": set(),
-        "keys": set(),
-        "arns": set(),
-        "roles": set(),
-        "ips": set(),
-        "accounts": set(),
-    }
-    for s in starts:
-        for k, v in seeds_of(s, g).items():
-            seeds[k] |= v
-    chain = _follow_chain(g, seeds)
-    timeline = read_timeline(lake, since_t, until_t, seeds)
+    net = evidence.gather(
+        lake, indicator, since_t, until_t, finding, findings
+    )  # flows and DNS beside the calls
+    if net is not None and net.kind in ("instance", "domain") and finding is None:
+        if not net.sessions:
+            raise ParameterError(
+                f"no role session of an instance behind {indicator!r} in {since_t}..{until_t}"
+            )
+        entity = E.entity_id(E.ROLE_SESSION, net.sessions[0])  # the trail side: the instance's role session
+    clock = _Stages()
+    # The graph's aggregate and the timeline read the same files: held in memory, they are read once.
+    baseline_start = since_t - timedelta(days=baseline_days)
+    with lake.engine.window_held(baseline_start, until_t, (ACTIVITY_SQL, TIMELINE_SQL)):
+        clock.done("load_s")
+        g, starts, seeds, chain, timeline, notes = _read(
+            lake, entity, finding, since_t, until_t, baseline_days, findings, clock
+        )
     actors = _actors(timeline, seeds, chain)
     # Accounts are hubs: one hop from an account is everyone who acted in it.
     around = g.neighborhood(
@@ -252,11 +254,14 @@ def triage(
     summary["origin"] = (
         pd.concat([g.credential_origin(s) for s in starts], ignore_index=True) if starts else None
     )
+    clock.done("summary_s")
     chain = focus(timeline, g, actors, chain, summary)
+    clock.done("novelty_s")
     summary["insights"] = insights.during(lake, summary["incident_window"], summary["accounts"])
     summary["insights_line"] = insights.describe(summary["insights"])
     summary["owner"] = owner_of(entity, g, finding)
     summary["account_names"] = _account_names(lake)
+    summary["network"] = net
     t = Triage(
         indicator=indicator,
         entity=entity,
@@ -267,8 +272,55 @@ def triage(
         graph=around,
         full_graph=g,
     )
+    clock.done("insights_s")
     t.figures = figures(t)
+    clock.done("figures_s")
+    t.stats = clock.stages
     return t
+
+
+class _Stages:
+    """Seconds per stage of one triage, each measured from the end of the one before."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = round(now - self._last, 3)
+        self._last = now
+
+
+def _read(
+    lake: Any,
+    entity: str,
+    finding: dict | None,
+    since: datetime,
+    until: datetime,
+    baseline_days: int,
+    findings: pd.DataFrame | None,
+    clock: _Stages,
+) -> tuple[EntityGraph, list[str], dict[str, set[str]], pd.DataFrame, pd.DataFrame, list[str]]:
+    """What triage reads from the trail: the graph (its warnings as notes), where to start, the seeds the
+    chain of credentials grew, the chain, and the timeline of those seeds."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        g = lake.entity_graph(scope=(since, until), baseline_days=baseline_days, findings=findings)
+    notes = [str(w.message) for w in caught]
+    clock.done("graph_s")
+    starts = [entity]
+    if finding is not None:
+        starts = [e for e in finding_entities(finding) if not e.startswith("account:")] or [entity]
+    seeds: dict[str, set[str]] = {k: set() for k in ("entities", "keys", "arns", "roles", "ips", "accounts")}
+    for s in starts:
+        for k, v in seeds_of(s, g).items():
+            seeds[k] |= v
+    chain = _follow_chain(g, seeds)
+    clock.done("chain_s")
+    timeline = read_timeline(lake, since, until, seeds)
+    clock.done("timeline_s")
+    return g, starts, seeds, chain, timeline, notes
 
 
 def read_timeline(lake: Any, since: datetime, until: datetime, seeds: dict[str, set[str]]) -> pd.DataFrame:
@@ -285,6 +337,9 @@ def read_timeline(lake: Any, since: datetime, until: datetime, seeds: dict[str, 
         "accounts": sorted(seeds["accounts"]),
     }
     df = lake.sql_params(TIMELINE_SQL, params)
+    # The engine's statistics stay with the query, not the frame: pandas deep-copies ``attrs`` into every
+    # frame derived from it, which cost triage a fifth of its time on a month's timeline.
+    df.attrs.clear()
     df["time"] = pd.to_datetime(df["time"], utc=True)
     df["api"] = df["eventsource"].str.replace(".amazonaws.com", "", regex=False) + ":" + df["eventname"]
     df["outcome"] = df["errorcode"].isna().map({True: "success", False: "failure"})

@@ -18,6 +18,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from orginsight.cli.athena import ATHENA_COMMANDS
 from orginsight.cli.audit import AUDIT
 from orginsight.cli.collect import COLLECT
 from orginsight.cli.command import Command, Group
@@ -36,6 +37,7 @@ COMMANDS: tuple[Command | Group, ...] = (
     SQL,
     LAKE_COMMANDS,
     DDL,
+    ATHENA_COMMANDS,
     COLLECT,
     AUDIT,
     REPORT,

@@ -1,4 +1,4 @@
-"""Commands that build, check and describe where the data lives: ``lake import|info|compact|generate|verify``
+"""Commands that build, check and describe where the data lives: ``lake import|sync|info|compact|generate|verify``
 and ``ddl``.
 
 The ``lake`` commands work on a local folder only (each takes ``--lake DIR``, shared by the group);
@@ -19,6 +19,7 @@ from orginsight.cli.options import (
     LAKE,
     ORG_ID,
     PROFILE,
+    CommaList,
     UsageError,
     account_filter,
     option,
@@ -34,6 +35,8 @@ from orginsight.sources import securitylake
 from orginsight.sources.ddl import ALL_COMMERCIAL_REGIONS, cloudtrail_ddl, organization_account_ids
 from orginsight.sources.insights import athena_ddl as insights_ddl
 from orginsight.sources.lake_import import import_files, parse_byte_size
+from orginsight.sources.lake_sync import DEFAULT_WORKERS, sync
+from orginsight.sources.network.ddl import dnsquery_ddl, vpcflow_ddl
 from orginsight.sources.ssm_sync import all_athena_ddl
 from orginsight.timerange import parse_time
 
@@ -112,6 +115,34 @@ def run_verify(args: argparse.Namespace) -> int:
     return 1 if len(result.problems) else 0
 
 
+def run_sync(args: argparse.Namespace) -> int:
+    """copy a window of the organization's bucket into a local lake (trail, digests, exports)
+
+    Copy the days from --since to --until of the organization trail (log files, digests, Insights events),
+    the GuardDuty findings export and the Storage Lens export in the same bucket, for the accounts and
+    regions given (default: all), into the lake, laid out as the bucket. Lists only those accounts',
+    regions' and days' prefixes; copies in parallel; a rerun copies only what is new or changed; checks
+    sizes and each log file's SHA-256 against its digest. Read-only S3 calls (ListObjectsV2, GetObject).
+    Exits 1 when anything failed.
+
+    orginsight lake sync s3://org-trail-logs/AWSLogs/o-a1b2c3d4e5 --since 2d --account 111122223333
+        --region us-east-1 --lake ./case-1234
+    """
+    report = sync(
+        args.uri,
+        args.lake,
+        since=args.since,
+        until=args.until,
+        accounts=args.account,
+        regions=args.region,
+        profile=args.profile,
+        workers=args.workers,
+        progress=progress_wanted(),
+    )
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
+
+
 def day(text: str) -> datetime:
     """A ``YYYY-MM-DD`` option value as midnight (aware UTC) of that day; a usage error otherwise."""
     try:
@@ -155,20 +186,28 @@ def run_ddl(args: argparse.Namespace) -> int:
     (cloudtrail_insights), with partition projection on account, region and day. Without --account,
     the account list is read from AWS Organizations. With --security-lake REGION, print instead the
     view that presents Security Lake's CloudTrail (source version 2, OCSF) as the cloudtrail table, so
-    the hunts run on it unchanged.
+    the hunts run on it unchanged. With --flow-logs and --dns-logs, also (or, without --bucket, only) print the vpcflow and dnsquery tables
+    over those locations (the bucket and prefix above AWSLogs/); --flow-log-format names the flow log's
+    fields in order (default: the version 2 default format) or says parquet.
 
     orginsight ddl --bucket org-trail-logs --org-id o-a1b2c3d4e5 --region us-east-1,eu-west-1
     orginsight ddl --security-lake us-east-1
+    orginsight ddl --flow-logs s3://log-archive --dns-logs s3://log-archive --vpc vpc-0a1b2c3d --account 111122223333
     """
     if args.security_lake:
         print(securitylake.view_ddl(args.security_lake, args.athena_database, args.athena_table) + ";")
         return 0
-    if not (args.bucket and args.org_id):
+    network = bool(args.flow_logs or args.dns_logs)
+    if not (args.bucket and args.org_id) and not network:
         raise UsageError(
             "ddl needs --bucket and --org-id (or --security-lake REGION for Security Lake's view)"
         )
     accounts = args.account or organization_account_ids(args.profile)
     regions = args.region or ALL_COMMERCIAL_REGIONS
+    for statement in network_ddl(args, accounts, regions):  # vpcflow, dnsquery
+        print(statement + ";")
+    if not (args.bucket and args.org_id):
+        return 0
     ddl = cloudtrail_ddl(
         args.bucket,
         args.org_id,
@@ -190,6 +229,29 @@ def run_ddl(args: argparse.Namespace) -> int:
     ):
         print(statement + ";")
     return 0
+
+
+def network_ddl(args: argparse.Namespace, accounts: list[str], regions: list[str]) -> list[str]:
+    """The vpcflow and dnsquery tables the --flow-logs and --dns-logs options ask for."""
+    out = []
+    if args.flow_logs:
+        fmt = (args.flow_log_format or "").replace(",", " ").split()
+        parquet = fmt == ["parquet"]
+        out.append(
+            vpcflow_ddl(
+                args.flow_logs,
+                accounts,
+                regions,
+                None if parquet else fmt or None,
+                parquet,
+                database=args.athena_database,
+            )
+        )
+    if args.dns_logs:
+        if not args.vpc:
+            raise UsageError("the dnsquery table's projection needs the VPC ids: pass --vpc")
+        out.append(dnsquery_ddl(args.dns_logs, accounts, args.vpc, database=args.athena_database))
+    return out
 
 
 IMPORT = Command(
@@ -244,6 +306,23 @@ VERIFY = Command(
     table_output(),
 )
 
+SYNC = Command(
+    "sync",
+    run_sync,
+    option("uri", metavar="S3URI", help="the trail's folder: s3://BUCKET/[prefix/]AWSLogs/o-xxxx"),
+    time_window(
+        since="first day to copy: 2d, or a date (default 2d)",
+        until="last day to copy, included (default: today)",
+        since_default="2d",
+    ),
+    account_filter("only this account (default: every account in the bucket)"),
+    region_filter("only this region (default: every region in the bucket)"),
+    PROFILE.but(help="AWS profile that reads the bucket"),
+    option(
+        "--workers", type=int, default=DEFAULT_WORKERS, help=f"copies in flight (default {DEFAULT_WORKERS})"
+    ),
+)
+
 COMPACT = Command(
     "compact",
     run_compact,
@@ -271,6 +350,7 @@ LAKE_COMMANDS = Group(
     GENERATE,
     COMPACT,
     VERIFY,
+    SYNC,
     shared=(LAKE.but(required=True),),
 )
 
@@ -292,5 +372,20 @@ DDL = Command(
     PROFILE.but(help="AWS profile for reading the account list"),
     option(
         "--ssm-sync", metavar="S3URI", help="also print the ssm_* tables of the SSM resource data sync there"
+    ),
+    option("--flow-logs", metavar="S3URI", help="also print the vpcflow table over VPC Flow Logs there"),
+    option(
+        "--flow-log-format",
+        metavar="FIELDS",
+        help="the flow log's fields in order ('version account-id ...'), or parquet (default: version 2)",
+    ),
+    option(
+        "--dns-logs", metavar="S3URI", help="also print the dnsquery table over Resolver query logs there"
+    ),
+    option(
+        "--vpc",
+        action=CommaList,
+        metavar="ID",
+        help="a VPC of the dnsquery projection (repeatable, or a,b,c)",
     ),
 )

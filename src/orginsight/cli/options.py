@@ -111,6 +111,13 @@ ATHENA_TABLE = option(
 )
 """The trail table's name in ``--athena-database``."""
 
+TRAIL_LOCATION = option(
+    "--trail-location",
+    metavar="S3_URI",
+    help="the trail's s3://BUCKET/[PREFIX/]AWSLogs/o-xxxx/, listed read-only to tell what a query will scan",
+)
+"""Where the trail's objects are: an Athena query's scan estimate lists the partitions it reads there."""
+
 CACHE = Options(
     CACHE_DIR,
     option(
@@ -121,13 +128,19 @@ CACHE = Options(
 )
 """The options that say how a local lake's Parquet cache is read (see ``lake compact``)."""
 
-ATHENA = Options(
-    ATHENA_DATABASE,
-    ATHENA_TABLE,
+ATHENA_WORKGROUP = Options(
     option("--workgroup", help="Athena workgroup"),
     option("--s3-output", metavar="S3_URI", help="Athena query results location, s3://..."),
     option("--athena-region", metavar="NAME", help="AWS region of the Athena workgroup"),
     PROFILE,
+)
+"""Where and as whom Athena runs the queries: every command that reaches Athena takes these."""
+
+ATHENA = Options(
+    ATHENA_DATABASE,
+    ATHENA_TABLE,
+    ATHENA_WORKGROUP,
+    TRAIL_LOCATION,
     option("--allow-full-scan", action="store_true", help="let a query without a time range scan everything"),
     title="Athena (instead of --lake)",
 )
@@ -242,19 +255,26 @@ def open_lake(args: argparse.Namespace) -> Lake:
     if not names_a_lake(args):
         raise UsageError("name a lake: --lake DIR (local) or --athena-database DB (Athena)")
     if args.athena_database:
-        return Lake.athena(
-            database=args.athena_database,
-            table=args.athena_table,
-            workgroup=args.workgroup,
-            s3_output=args.s3_output,
-            region=args.athena_region,
-            profile=args.profile,
-            allow_full_scan=args.allow_full_scan,
-        )
+        return athena_lake(args)
     return Lake.local(
         args.lake,
         cache_dir=getattr(args, "cache_dir", None),
         verify_cache=getattr(args, "verify_cache", False),
+    )
+
+
+def athena_lake(args: argparse.Namespace) -> Lake:
+    """The trail table on Athena that the options name (``ATHENA``, or a command's own set that includes
+    ``ATHENA_WORKGROUP``: without ``--allow-full-scan`` a full scan is refused)."""
+    return Lake.athena(
+        database=args.athena_database,
+        table=args.athena_table,
+        workgroup=args.workgroup,
+        s3_output=args.s3_output,
+        region=args.athena_region,
+        profile=args.profile,
+        allow_full_scan=getattr(args, "allow_full_scan", False),
+        trail_location=getattr(args, "trail_location", None),
     )
 
 

@@ -67,7 +67,10 @@ def run_sql(args: argparse.Namespace) -> int:
         return 0
     prepared = query_compat.prepare(args.query, tables=tables, placeholders=placeholders)
     print_notes(prepared.notes)
-    df = open_lake(args).sql_params(prepared.sql, parse_params(args.param))
+    lake, params = open_lake(args), parse_params(args.param)
+    if getattr(args, "trail_location", None):
+        print(f"before running: {lake.estimate(prepared.sql, **params).line()}", file=sys.stderr)
+    df = lake.sql_params(prepared.sql, params)
     write_frame(df, args.format, args.output_file)
     print(stats_line(df), file=sys.stderr)
     return 0

@@ -34,7 +34,7 @@ import pandas as pd
 
 from orginsight.collectors.calls import RecordedCalls, record_targets
 from orginsight.collectors.fanout import DEFAULT_WORKERS, Outcome, OutcomeLog, Status
-from orginsight.collectors.recording import ApiRecording, Call
+from orginsight.collectors.recording import ApiRecording, Call, entries, named_after
 from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import (
     EVERY_ACCOUNT,
@@ -115,13 +115,10 @@ _ACCOUNT_IN_PRINCIPAL = re.compile(r"^(\d{12})$|^arn:aws[\w-]*:(?:iam|sts)::(\d{
 
 def get_region(api: RecordedCalls, active_only: bool = True, details_limit: int = DETAILS_LIMIT) -> int:
     """Record one account and region's analyzers, archive rules and findings; returns the findings listed."""
-    listed = api.pages("list_analyzers")
-    if listed is None:
-        return 0
-    analyzers = [a for page in listed for a in page.get("analyzers", [])]
+    message = f"no IAM Access Analyzer analyzer in {api.region}: Access Analyzer is not on there"
+    analyzers = api.listed("list_analyzers", "analyzers", "NoAnalyzer", message)
     if not analyzers:
-        message = f"no IAM Access Analyzer analyzer in {api.region}: Access Analyzer is not on there"
-        return api.not_there("list_analyzers", "NoAnalyzer", message)
+        return 0
     found = 0
     filters = {"filter": ACTIVE_ONLY} if active_only else {}
     for analyzer in analyzers:
@@ -325,47 +322,44 @@ def transform_findings(
         key = (call["params"]["analyzerArn"], call["params"]["id"])
         details.setdefault(key, []).extend(call["response"].get("findingDetails") or [])
     rows = []
-    for call in finding_calls:
+    for call, f in entries(finding_calls, "findings"):
         arn = call["params"]["analyzerArn"]
-        for f in call["response"].get("findings", []):
-            extra = _details(details.get((arn, f["id"]), ()))
-            principal = f.get("principal", extra.get("principal"))
-            is_public = f.get("isPublic", extra.get("isPublic"))
-            owner = f.get("resourceOwnerAccount")
-            account = extra.get("principalOwnerAccount") or principal_account(principal)
-            analyzer_type = analyzer_types.get(arn)
-            actions = f.get("action", extra.get("action"))
-            finding_type = f.get("findingType") or "ExternalAccess"
-            rows.append(
-                {
-                    "region": region,
-                    "account": call.get("account"),
-                    "analyzer_arn": arn,
-                    "analyzer_type": analyzer_type,
-                    "finding_id": f["id"],
-                    "finding_type": finding_type,
-                    "resource_type": f["resourceType"],
-                    "resource": f.get("resource"),
-                    "resource_owner_account": owner,
-                    "status": f["status"],
-                    "principal_type": ",".join(principal) if principal else None,
-                    "principal": ",".join(principal.values()) if principal else None,
-                    "principal_account": account,
-                    "actions": _json(actions),
-                    "conditions": _json(f.get("condition", extra.get("condition"))),
-                    "is_public": is_public,
-                    "outside_organization": _outside(
-                        finding_type, is_public, account, owner, analyzer_type, org_accounts
-                    ),
-                    "sources": _json(f.get("sources", extra.get("sources"))),
-                    "access_key_id": extra.get("access_key_id"),
-                    "last_accessed": extra.get("last_accessed"),
-                    "error": f.get("error"),
-                    "created_at": to_utc(f.get("createdAt")),
-                    "analyzed_at": to_utc(f.get("analyzedAt")),
-                    "updated_at": to_utc(f.get("updatedAt")),
-                }
-            )
+        extra = _details(details.get((arn, f["id"]), ()))
+        principal = f.get("principal", extra.get("principal"))
+        is_public = f.get("isPublic", extra.get("isPublic"))
+        owner = f.get("resourceOwnerAccount")
+        account = extra.get("principalOwnerAccount") or principal_account(principal)
+        analyzer_type = analyzer_types.get(arn)
+        actions = f.get("action", extra.get("action"))
+        finding_type = f.get("findingType") or "ExternalAccess"
+        rows.append(
+            {
+                "region": region,
+                "account": call.get("account"),
+                "analyzer_arn": arn,
+                "analyzer_type": analyzer_type,
+                "finding_id": f["id"],
+                "finding_type": finding_type,
+                "resource_type": f["resourceType"],
+                "resource": f.get("resource"),
+                "resource_owner_account": owner,
+                "status": f["status"],
+                "principal_type": ",".join(principal) if principal else None,
+                "principal": ",".join(principal.values()) if principal else None,
+                "principal_account": account,
+                "actions": _json(actions),
+                "conditions": _json(f.get("condition", extra.get("condition"))),
+                "is_public": is_public,
+                "outside_organization": _outside(
+                    finding_type, is_public, account, owner, analyzer_type, org_accounts
+                ),
+                "sources": _json(f.get("sources", extra.get("sources"))),
+                "access_key_id": extra.get("access_key_id"),
+                "last_accessed": extra.get("last_accessed"),
+                "error": f.get("error"),
+                **named_after(f, "createdAt", "analyzedAt", "updatedAt", convert=to_utc),
+            }
+        )
     return rows
 
 

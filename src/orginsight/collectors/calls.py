@@ -64,6 +64,18 @@ class RecordedCalls:
             return None
         return self.recording.add(self.service, self.region, operation, params, response, self.account)
 
+    def listed(self, operation: str, key: str, code: str, message: str, **params: Any) -> list[Any]:
+        """Every item under ``key`` on ``operation``'s pages, recorded. None listed (no detector, no analyzer)
+        means the service is not set up in this account and region: the log files that (``not_there``).
+        Empty too when the call failed (the log says why): either way there is nothing more to read here."""
+        pages = self.pages(operation, **params)
+        if pages is None:
+            return []
+        found = [item for page in pages for item in page.get(key) or []]
+        if not found:
+            self.not_there(operation, code, message)
+        return found
+
     def not_there(self, operation: str, code: str, message: str) -> int:
         """Record that the service is not set up in this account and region (``Status.NOT_ENABLED``); 0 items."""
         self.log.failed(self.account, self.region, operation, NotEnabled(code, message))

@@ -33,7 +33,7 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Target, fan_out
-from orginsight.collectors.recording import ApiRecording, Call, paginate
+from orginsight.collectors.recording import ApiRecording, Call, dig, entries, named_after, paginate
 from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import EVERY_ACCOUNT, Coverage, Covered, RunOptions, Service
 from orginsight.errors import CollectionError
@@ -257,24 +257,17 @@ def _compliance(
     """One row per item x account x region of an aggregate compliance listing (``key``): the aggregator, the
     item's name (``named``: column, response key), where, its compliance type, and ``counts`` (column ->
     path of keys inside the item's ``Compliance``)."""
-    rows = []
-    for call in calls:
-        for item in call["response"].get(key, []):
-            compliance = item.get("Compliance") or {}
-            row = {
-                "aggregator": call["params"]["ConfigurationAggregatorName"],
-                named[0]: item[named[1]],
-                "account_id": item.get("AccountId"),
-                "region": item.get("AwsRegion"),
-                "compliance": compliance.get("ComplianceType"),
-            }
-            for column, path in counts.items():
-                value: Any = compliance
-                for k in path:
-                    value = (value or {}).get(k)
-                row[column] = value
-            rows.append(row)
-    return rows
+    return [
+        {
+            "aggregator": call["params"]["ConfigurationAggregatorName"],
+            named[0]: item[named[1]],
+            "account_id": item.get("AccountId"),
+            "region": item.get("AwsRegion"),
+            "compliance": dig(item, "Compliance", "ComplianceType"),
+            **{column: dig(item, "Compliance", *path) for column, path in counts.items()},
+        }
+        for call, item in entries(calls, key)
+    ]
 
 
 def transform_rule_compliance(calls: list[Call]) -> list[dict[str, Any]]:
@@ -292,28 +285,27 @@ def transform_rule_compliance(calls: list[Call]) -> list[dict[str, Any]]:
 
 def transform_resource_compliance(calls: list[Call]) -> list[dict[str, Any]]:
     """One row per evaluated resource from GetAggregateComplianceDetailsByConfigRule pages."""
-    rows = []
-    for call in calls:
-        params = call["params"]
-        for e in call["response"].get("AggregateEvaluationResults", []):
-            ident = e["EvaluationResultIdentifier"]
-            qualifier = ident["EvaluationResultQualifier"]
-            rows.append(
-                {
-                    "aggregator": params["ConfigurationAggregatorName"],
-                    "rule": qualifier.get("ConfigRuleName") or params.get("ConfigRuleName"),
-                    "account_id": e.get("AccountId") or params.get("AccountId"),
-                    "region": e.get("AwsRegion") or params.get("AwsRegion"),
-                    "resource_type": qualifier.get("ResourceType"),
-                    "resource_id": qualifier.get("ResourceId"),
-                    "compliance": e.get("ComplianceType"),
-                    "annotation": e.get("Annotation"),
-                    "evaluated_at": _utc(ident.get("OrderingTimestamp")),
-                    "recorded_at": _utc(e.get("ResultRecordedTime")),
-                    "invoked_at": _utc(e.get("ConfigRuleInvokedTime")),
-                }
-            )
-    return rows
+    return [
+        _evaluation(call["params"], e, e["EvaluationResultIdentifier"])
+        for call, e in entries(calls, "AggregateEvaluationResults")
+    ]
+
+
+def _evaluation(params: dict[str, Any], e: dict[str, Any], ident: dict[str, Any]) -> dict[str, Any]:
+    """One evaluated resource's row; where the result leaves out its rule, account or region, the request's."""
+    qualifier = ident["EvaluationResultQualifier"]
+    return {
+        "aggregator": params["ConfigurationAggregatorName"],
+        "rule": qualifier.get("ConfigRuleName") or params.get("ConfigRuleName"),
+        "account_id": e.get("AccountId") or params.get("AccountId"),
+        "region": e.get("AwsRegion") or params.get("AwsRegion"),
+        **named_after(qualifier, "ResourceType", "ResourceId"),
+        "compliance": e.get("ComplianceType"),
+        "annotation": e.get("Annotation"),
+        "evaluated_at": _utc(ident.get("OrderingTimestamp")),
+        "recorded_at": _utc(e.get("ResultRecordedTime")),
+        "invoked_at": _utc(e.get("ConfigRuleInvokedTime")),
+    }
 
 
 def transform_conformance_packs(calls: list[Call]) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from orginsight.collectors.calls import RecordedCalls, RegionalService
 from orginsight.collectors.fanout import OutcomeLog
-from orginsight.collectors.recording import ApiRecording, Call
+from orginsight.collectors.recording import ApiRecording, Call, entries
 from orginsight.collectors.service import Coverage, RunOptions, Service, Table
 from orginsight.sources.findings import normalize_findings, to_utc
 from orginsight.sources.guardduty_export import read_guardduty_export
@@ -92,13 +92,10 @@ def finding_criteria(
 
 def get_region(api: RecordedCalls, criteria: dict[str, Any]) -> int:
     """Record one region's GuardDuty state; returns the number of findings fetched."""
-    listed = api.pages("list_detectors")
-    if listed is None:
-        return 0
-    detectors = [d for page in listed for d in page.get("DetectorIds", [])]
+    message = f"no GuardDuty detector in {api.region}: GuardDuty is not enabled there"
+    detectors = api.listed("list_detectors", "DetectorIds", "NoDetector", message)
     if not detectors:
-        message = f"no GuardDuty detector in {api.region}: GuardDuty is not enabled there"
-        return api.not_there("list_detectors", "NoDetector", message)
+        return 0
     fetched = 0
     for detector in detectors:
         api.one("get_detector", DetectorId=detector)
@@ -221,35 +218,21 @@ def transform_members(region: str, member_calls: list[Call]) -> list[dict[str, A
             "invited_at": to_utc(m.get("InvitedAt")),
             "updated_at": to_utc(m.get("UpdatedAt")),
         }
-        for call in member_calls
-        for m in call["response"].get("Members", [])
+        for call, m in entries(member_calls, "Members")
     ]
 
 
 def transform_member_features(region: str, calls: list[Call]) -> list[dict[str, Any]]:
     """Each member's feature status (and additional configuration) from GetMemberDetectors calls."""
-    rows = []
-    for call in calls:
-        for md in call["response"].get("MemberDataSourceConfigurations", []):
-            for f in md.get("Features", []):
-                rows.append(
-                    {
-                        "region": region,
-                        "account_id": md["AccountId"],
-                        "feature": f["Name"],
-                        "status": f.get("Status"),
-                    }
-                )
-                rows.extend(
-                    {
-                        "region": region,
-                        "account_id": md["AccountId"],
-                        "feature": f"{f['Name']}/{a['Name']}",
-                        "status": a.get("Status"),
-                    }
-                    for a in f.get("AdditionalConfiguration", [])
-                )
-    return rows
+    return [
+        {"region": region, "account_id": md["AccountId"], "feature": feature, "status": status}
+        for _, md in entries(calls, "MemberDataSourceConfigurations")
+        for f in md.get("Features", [])
+        for feature, status in (
+            (f["Name"], f.get("Status")),
+            *((f"{f['Name']}/{a['Name']}", a.get("Status")) for a in f.get("AdditionalConfiguration", [])),
+        )
+    ]
 
 
 def transform_org_configuration(region: str, config_calls: list[Call]) -> list[dict[str, Any]]:

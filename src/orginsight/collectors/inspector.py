@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from orginsight.collectors.calls import RecordedCalls, RegionalService
-from orginsight.collectors.recording import ApiRecording, Call
+from orginsight.collectors.recording import ApiRecording, Call, dig, entries
 from orginsight.collectors.service import Coverage, Covered, RunOptions, Service
 from orginsight.sources.findings import to_utc
 
@@ -99,7 +99,9 @@ AGGREGATION_COLUMNS = [
     "fix_available",
 ]
 MEMBER_COLUMNS = ["account_id", "region", "relationship_status", "delegated_admin_account_id", "updated_at"]
-ACCOUNT_STATUS_COLUMNS = ["account_id", "region", "status", "ec2", "ecr", "lambda", "lambda_code"]
+SCAN_TYPES = {"ec2": "ec2", "ecr": "ecr", "lambda": "lambda", "lambda_code": "lambdaCode"}
+"""Account status column -> its scan type's key in ``resourceState`` (BatchGetAccountStatus)."""
+ACCOUNT_STATUS_COLUMNS = ["account_id", "region", "status", *SCAN_TYPES]
 
 
 def finding_filter(since: datetime | None = None, include_closed: bool = False) -> dict[str, Any]:
@@ -258,49 +260,44 @@ def transform_finding(finding: dict[str, Any], region: str | None = None) -> dic
 
 def transform_findings(region: str | None, calls: list[Call]) -> list[dict[str, Any]]:
     """Finding rows from ListFindings pages (one row per finding; its first resource and package)."""
-    return [transform_finding(f, region) for call in calls for f in call["response"].get("findings", [])]
+    return [transform_finding(f, region) for _, f in entries(calls, "findings")]
 
 
 def transform_coverage(region: str, calls: list[Call]) -> list[dict[str, Any]]:
     """Coverage rows from ListCoverage pages: each resource, its scan type, and why it is (not) scanned."""
-    rows = []
-    for call in calls:
-        for r in call["response"].get("coveredResources", []):
-            status = r.get("scanStatus") or {}
-            rows.append(
-                {
-                    "account_id": r["accountId"],
-                    "region": region,
-                    "resource_type": r["resourceType"],
-                    "resource_id": r["resourceId"],
-                    "scan_type": r["scanType"],
-                    "scan_mode": r.get("scanMode"),
-                    "scan_status_code": status.get("statusCode"),
-                    "scan_status_reason": status.get("reason"),
-                    "last_scanned_at": to_utc(r.get("lastScannedAt")),
-                }
-            )
-    return rows
+    return [
+        {
+            "account_id": r["accountId"],
+            "region": region,
+            "resource_type": r["resourceType"],
+            "resource_id": r["resourceId"],
+            "scan_type": r["scanType"],
+            "scan_mode": r.get("scanMode"),
+            "scan_status_code": dig(r, "scanStatus", "statusCode"),
+            "scan_status_reason": dig(r, "scanStatus", "reason"),
+            "last_scanned_at": to_utc(r.get("lastScannedAt")),
+        }
+        for _, r in entries(calls, "coveredResources")
+    ]
 
 
 def transform_aggregations(region: str, calls: list[Call]) -> list[dict[str, Any]]:
     """Counts per account and severity from ListFindingAggregations(ACCOUNT) pages."""
     rows = []
-    for call in calls:
-        for response in call["response"].get("responses", []):
-            agg = response.get("accountAggregation")
-            if agg is None:
-                continue
-            counts = agg.get("severityCounts") or {}
-            rows.append(
-                {
-                    "account_id": agg.get("accountId"),
-                    "region": region,
-                    **{k: counts.get(k) for k in AGGREGATION_COLUMNS[2:9]},
-                    "exploit_available": agg.get("exploitAvailableCount"),
-                    "fix_available": agg.get("fixAvailableCount"),
-                }
-            )
+    for _, response in entries(calls, "responses"):
+        agg = response.get("accountAggregation")
+        if agg is None:
+            continue
+        counts = agg.get("severityCounts") or {}
+        rows.append(
+            {
+                "account_id": agg.get("accountId"),
+                "region": region,
+                **{k: counts.get(k) for k in AGGREGATION_COLUMNS[2:9]},
+                "exploit_available": agg.get("exploitAvailableCount"),
+                "fix_available": agg.get("fixAvailableCount"),
+            }
+        )
     return rows
 
 
@@ -314,29 +311,21 @@ def transform_members(region: str, calls: list[Call]) -> list[dict[str, Any]]:
             "delegated_admin_account_id": m.get("delegatedAdminAccountId"),
             "updated_at": to_utc(m.get("updatedAt")),
         }
-        for call in calls
-        for m in call["response"].get("members", [])
+        for _, m in entries(calls, "members")
     ]
 
 
 def transform_account_status(region: str, calls: list[Call]) -> list[dict[str, Any]]:
     """Each account's Inspector status and per-scan-type status from BatchGetAccountStatus calls."""
-    rows = []
-    for call in calls:
-        for a in call["response"].get("accounts", []):
-            res = a.get("resourceState") or {}
-            rows.append(
-                {
-                    "account_id": a["accountId"],
-                    "region": region,
-                    "status": a["state"]["status"],
-                    "ec2": (res.get("ec2") or {}).get("status"),
-                    "ecr": (res.get("ecr") or {}).get("status"),
-                    "lambda": (res.get("lambda") or {}).get("status"),
-                    "lambda_code": (res.get("lambdaCode") or {}).get("status"),
-                }
-            )
-    return rows
+    return [
+        {
+            "account_id": a["accountId"],
+            "region": region,
+            "status": a["state"]["status"],
+            **{column: dig(a, "resourceState", key, "status") for column, key in SCAN_TYPES.items()},
+        }
+        for _, a in entries(calls, "accounts")
+    ]
 
 
 def inspector_frames(recording: ApiRecording, org: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from botocore import xform_name
 
 from orginsight.errors import LakeError
 
@@ -123,6 +125,34 @@ class ApiRecording:
                     for c in calls  # "params" may be absent or null
                 )
         return rec
+
+
+def entries(calls: Iterable[Call], key: str) -> Iterator[tuple[Call, Any]]:
+    """Each entry of the list ``key`` in the recorded calls' responses, with its call (whose params and
+    account say what it belongs to), in call order: the walk almost every transform starts with, as list
+    responses put their items under one key on each page (a page without it has none)."""
+    for call in calls:
+        for item in call["response"].get(key) or []:
+            yield call, item
+
+
+def dig(value: Any, *path: str) -> Any:
+    """The value at ``path`` in nested response objects; None where a step is missing, null or not an
+    object, as AWS leaves out optional structures (a resource never scanned has no ``scanStatus``)."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def named_after(
+    item: Mapping[str, Any], *keys: str, convert: Callable[[Any], Any] | None = None
+) -> dict[str, Any]:
+    """The ``keys`` of a response item as the columns named after them (botocore's snake case, as for
+    operation names: ``SeverityRating`` -> ``severity_rating``, ``createdAt`` -> ``created_at``), each
+    value as it is or through ``convert`` (e.g. times to UTC): the columns that copy a field unchanged."""
+    return {xform_name(k): item.get(k) if convert is None else convert(item.get(k)) for k in keys}
 
 
 def paginate(

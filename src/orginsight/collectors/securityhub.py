@@ -19,7 +19,7 @@ import pandas as pd
 from orginsight.collectors.calls import RecordedCalls, record_targets
 from orginsight.collectors.fanout import DEFAULT_WORKERS, OutcomeLog, Target, fan_out
 from orginsight.collectors.organizations import list_account_ids
-from orginsight.collectors.recording import ApiRecording, Call
+from orginsight.collectors.recording import ApiRecording, Call, dig, entries, named_after
 from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import Coverage, LiveRun, RunOptions, Service, collect_live
 from orginsight.sources.findings import normalize_findings, to_utc
@@ -162,33 +162,25 @@ def transform_standards(region: str, calls: list[Call]) -> list[dict[str, Any]]:
             "subscription_arn": s["StandardsSubscriptionArn"],
             "standards_arn": s.get("StandardsArn"),
             "status": s.get("StandardsStatus"),
-            "status_reason": (s.get("StandardsStatusReason") or {}).get("StatusReasonCode"),
+            "status_reason": dig(s, "StandardsStatusReason", "StatusReasonCode"),
         }
-        for call in calls
-        for s in call["response"].get("StandardsSubscriptions", [])
+        for call, s in entries(calls, "StandardsSubscriptions")
     ]
 
 
 def transform_controls(region: str, calls: list[Call]) -> list[dict[str, Any]]:
     """Control rows (enabled or disabled, with why) from DescribeStandardsControls pages."""
-    rows = []
-    for call in calls:
-        arn = call["params"]["StandardsSubscriptionArn"]
-        for c in call["response"].get("Controls", []):
-            rows.append(
-                {
-                    "account_id": call.get("account") or _account_of(arn),
-                    "region": region,
-                    "subscription_arn": arn,
-                    "control_id": c.get("ControlId"),
-                    "title": c.get("Title"),
-                    "status": c.get("ControlStatus"),
-                    "severity_rating": c.get("SeverityRating"),
-                    "disabled_reason": c.get("DisabledReason"),
-                    "status_updated_at": to_utc(c.get("ControlStatusUpdatedAt")),
-                }
-            )
-    return rows
+    return [
+        {
+            "account_id": call.get("account") or _account_of(call["params"]["StandardsSubscriptionArn"]),
+            "region": region,
+            "subscription_arn": call["params"]["StandardsSubscriptionArn"],
+            **named_after(c, "ControlId", "Title", "SeverityRating", "DisabledReason"),
+            "status": c.get("ControlStatus"),
+            "status_updated_at": to_utc(c.get("ControlStatusUpdatedAt")),
+        }
+        for call, c in entries(calls, "Controls")
+    ]
 
 
 def _account_of(arn: str) -> str | None:

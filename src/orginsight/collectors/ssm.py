@@ -27,7 +27,7 @@ import pandas as pd
 from orginsight.collectors.calls import RecordedCalls, record_targets
 from orginsight.collectors.fanout import DEFAULT_WORKERS, OutcomeLog
 from orginsight.collectors.organizations import list_account_ids
-from orginsight.collectors.recording import ApiRecording, Call
+from orginsight.collectors.recording import ApiRecording, Call, dig, entries
 from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import Coverage, Covered, LiveRun, RunOptions, Service, Table, collect_live
 from orginsight.sources.findings import to_utc
@@ -177,38 +177,31 @@ def transform_managed_nodes(region: str, calls: list[Call]) -> list[dict[str, An
             "ip_address": n.get("IPAddress"),
             "association_status": n.get("AssociationStatus"),
         }
-        for call in calls
-        for n in call["response"].get("InstanceInformationList", [])
+        for call, n in entries(calls, "InstanceInformationList")
     ]
 
 
 def transform_compliance(region: str, calls: list[Call]) -> list[dict[str, Any]]:
     """Per resource and compliance type rows from ListResourceComplianceSummaries pages."""
-    rows = []
-    for call in calls:
-        for item in call["response"].get("ResourceComplianceSummaryItems", []):
-            compliant = item.get("CompliantSummary") or {}
-            non_compliant = item.get("NonCompliantSummary") or {}
-            severity = non_compliant.get("SeveritySummary") or {}
-            execution = item.get("ExecutionSummary") or {}
-            rows.append(
-                {
-                    "account_id": call.get("account"),
-                    "region": region,
-                    "resource_id": item["ResourceId"],
-                    "resource_type": item.get("ResourceType"),
-                    "compliance_type": item.get("ComplianceType"),
-                    "status": item.get("Status"),
-                    "overall_severity": item.get("OverallSeverity"),
-                    "compliant_count": compliant.get("CompliantCount"),
-                    "non_compliant_count": non_compliant.get("NonCompliantCount"),
-                    "critical_non_compliant": severity.get("CriticalCount"),
-                    "high_non_compliant": severity.get("HighCount"),
-                    "execution_type": execution.get("ExecutionType"),
-                    "execution_time": _utc(execution.get("ExecutionTime")),
-                }
-            )
-    return rows
+    non_compliant = ("NonCompliantSummary", "SeveritySummary")
+    return [
+        {
+            "account_id": call.get("account"),
+            "region": region,
+            "resource_id": item["ResourceId"],
+            "resource_type": item.get("ResourceType"),
+            "compliance_type": item.get("ComplianceType"),
+            "status": item.get("Status"),
+            "overall_severity": item.get("OverallSeverity"),
+            "compliant_count": dig(item, "CompliantSummary", "CompliantCount"),
+            "non_compliant_count": dig(item, "NonCompliantSummary", "NonCompliantCount"),
+            "critical_non_compliant": dig(item, *non_compliant, "CriticalCount"),
+            "high_non_compliant": dig(item, *non_compliant, "HighCount"),
+            "execution_type": dig(item, "ExecutionSummary", "ExecutionType"),
+            "execution_time": _utc(dig(item, "ExecutionSummary", "ExecutionTime")),
+        }
+        for call, item in entries(calls, "ResourceComplianceSummaryItems")
+    ]
 
 
 def transform_patch_states(region: str, calls: list[Call]) -> list[dict[str, Any]]:
@@ -222,35 +215,34 @@ def transform_patch_states(region: str, calls: list[Call]) -> list[dict[str, Any
     snapshot's ``collected_at``.
     """
     rows = []
-    for call in calls:
-        for s in call["response"].get("InstancePatchStates", []):
-            end = _utc(s.get("OperationEndTime"))
-            installs = [t for t in (_utc(s.get("LastNoRebootInstallOperationTime")),) if t is not None]
-            if s.get("Operation") == "Install" and end is not None:
-                installs.append(end)
-            last_install = max(installs) if installs else None
-            rows.append(
-                {
-                    "account_id": call.get("account"),
-                    "region": region,
-                    "instance_id": s["InstanceId"],
-                    "patch_group": s.get("PatchGroup"),
-                    "baseline_id": s.get("BaselineId"),
-                    "operation": s.get("Operation"),
-                    "operation_end_time": end,
-                    "last_install_time": last_install,
-                    "installed_count": s.get("InstalledCount"),
-                    "installed_other_count": s.get("InstalledOtherCount"),
-                    "installed_pending_reboot_count": s.get("InstalledPendingRebootCount"),
-                    "installed_rejected_count": s.get("InstalledRejectedCount"),
-                    "missing_count": s.get("MissingCount"),
-                    "failed_count": s.get("FailedCount"),
-                    "critical_non_compliant": s.get("CriticalNonCompliantCount"),
-                    "security_non_compliant": s.get("SecurityNonCompliantCount"),
-                    "other_non_compliant": s.get("OtherNonCompliantCount"),
-                    "not_applicable_count": s.get("NotApplicableCount"),
-                }
-            )
+    for call, s in entries(calls, "InstancePatchStates"):
+        end = _utc(s.get("OperationEndTime"))
+        installs = [t for t in (_utc(s.get("LastNoRebootInstallOperationTime")),) if t is not None]
+        if s.get("Operation") == "Install" and end is not None:
+            installs.append(end)
+        last_install = max(installs) if installs else None
+        rows.append(
+            {
+                "account_id": call.get("account"),
+                "region": region,
+                "instance_id": s["InstanceId"],
+                "patch_group": s.get("PatchGroup"),
+                "baseline_id": s.get("BaselineId"),
+                "operation": s.get("Operation"),
+                "operation_end_time": end,
+                "last_install_time": last_install,
+                "installed_count": s.get("InstalledCount"),
+                "installed_other_count": s.get("InstalledOtherCount"),
+                "installed_pending_reboot_count": s.get("InstalledPendingRebootCount"),
+                "installed_rejected_count": s.get("InstalledRejectedCount"),
+                "missing_count": s.get("MissingCount"),
+                "failed_count": s.get("FailedCount"),
+                "critical_non_compliant": s.get("CriticalNonCompliantCount"),
+                "security_non_compliant": s.get("SecurityNonCompliantCount"),
+                "other_non_compliant": s.get("OtherNonCompliantCount"),
+                "not_applicable_count": s.get("NotApplicableCount"),
+            }
+        )
     return rows
 
 

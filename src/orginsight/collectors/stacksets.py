@@ -29,7 +29,7 @@ import pandas as pd
 
 from orginsight.collectors.calls import RecordedCalls, record_targets
 from orginsight.collectors.fanout import DEFAULT_WORKERS, OutcomeLog
-from orginsight.collectors.recording import GLOBAL, ApiRecording, Call
+from orginsight.collectors.recording import GLOBAL, ApiRecording, Call, dig, entries
 from orginsight.collectors.regions import resolve_regions
 from orginsight.collectors.service import LiveRun, RunOptions, Service, collect_live
 
@@ -164,37 +164,34 @@ def transform_stack_sets(region: str, list_calls: list[Call], describe_calls: li
     """One row per active stack set of ``region``: DescribeStackSet where it answered, else its
     ListStackSets summary (which lacks the OUs, regions and drift counts)."""
     found: dict[str, dict[str, Any]] = {}
-    for c in list_calls:
-        for s in c["response"].get("Summaries", []):
-            found[s["StackSetName"]] = {**s, "CallAs": c["params"].get("CallAs")}
+    for c, s in entries(list_calls, "Summaries"):
+        found[s["StackSetName"]] = {**s, "CallAs": c["params"].get("CallAs")}
     for c in describe_calls:
         s = c["response"]["StackSet"]
         found[s["StackSetName"]] = {**s, "CallAs": c["params"].get("CallAs")}
-    rows = []
-    for s in found.values():
-        auto = s.get("AutoDeployment") or {}
-        drift = s.get("StackSetDriftDetectionDetails") or {}
-        rows.append(
-            {
-                "region": region,
-                "stack_set_name": s["StackSetName"],
-                "stack_set_id": s.get("StackSetId"),
-                "arn": s.get("StackSetARN"),
-                "status": s.get("Status"),
-                "permission_model": s.get("PermissionModel"),
-                "description": s.get("Description"),
-                "auto_deployment": auto.get("Enabled"),
-                "retain_stacks_on_account_removal": auto.get("RetainStacksOnAccountRemoval"),
-                "organizational_unit_ids": _json_list(s.get("OrganizationalUnitIds")),
-                "regions": _json_list(s.get("Regions")),
-                "drift_status": drift.get("DriftStatus") or s.get("DriftStatus"),
-                "drift_detection_status": drift.get("DriftDetectionStatus"),
-                "last_drift_check": drift.get("LastDriftCheckTimestamp") or s.get("LastDriftCheckTimestamp"),
-                "drifted_instances": drift.get("DriftedStackInstancesCount"),
-                "failed_instances": drift.get("FailedStackInstancesCount"),
-                "call_as": s.get("CallAs"),
-            }
-        )
+    drift = "StackSetDriftDetectionDetails"
+    rows = [
+        {
+            "region": region,
+            "stack_set_name": s["StackSetName"],
+            "stack_set_id": s.get("StackSetId"),
+            "arn": s.get("StackSetARN"),
+            "status": s.get("Status"),
+            "permission_model": s.get("PermissionModel"),
+            "description": s.get("Description"),
+            "auto_deployment": dig(s, "AutoDeployment", "Enabled"),
+            "retain_stacks_on_account_removal": dig(s, "AutoDeployment", "RetainStacksOnAccountRemoval"),
+            "organizational_unit_ids": _json_list(s.get("OrganizationalUnitIds")),
+            "regions": _json_list(s.get("Regions")),
+            "drift_status": dig(s, drift, "DriftStatus") or s.get("DriftStatus"),
+            "drift_detection_status": dig(s, drift, "DriftDetectionStatus"),
+            "last_drift_check": dig(s, drift, "LastDriftCheckTimestamp") or s.get("LastDriftCheckTimestamp"),
+            "drifted_instances": dig(s, drift, "DriftedStackInstancesCount"),
+            "failed_instances": dig(s, drift, "FailedStackInstancesCount"),
+            "call_as": s.get("CallAs"),
+        }
+        for s in found.values()
+    ]
     df = pd.DataFrame(rows, columns=STACK_SET_COLUMNS)
     df["last_drift_check"] = _utc(df["last_drift_check"])
     return df.sort_values("stack_set_name").reset_index(drop=True)
@@ -212,15 +209,14 @@ def transform_stack_instances(region: str, calls: list[Call]) -> pd.DataFrame:
             "region": i.get("Region"),
             "ou_id": i.get("OrganizationalUnitId"),
             "status": i.get("Status"),
-            "detailed_status": (i.get("StackInstanceStatus") or {}).get("DetailedStatus"),
+            "detailed_status": dig(i, "StackInstanceStatus", "DetailedStatus"),
             "status_reason": i.get("StatusReason"),
             "drift_status": i.get("DriftStatus"),
             "last_drift_check": i.get("LastDriftCheckTimestamp"),
             "stack_id": i.get("StackId"),
             "last_operation_id": i.get("LastOperationId"),
         }
-        for c in calls
-        for i in c["response"].get("Summaries", [])
+        for c, i in entries(calls, "Summaries")
     ]
     df = pd.DataFrame(rows, columns=STACK_INSTANCE_COLUMNS)
     df["last_drift_check"] = _utc(df["last_drift_check"])

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.collectors.recording import dig
+
 
 def get_storage_lens_configurations(client: Any, account_id: str) -> tuple[list[dict], list[dict]]:
     """Pages of list_storage_lens_configurations and each configuration's get_ response."""
@@ -41,9 +43,7 @@ def transform_storage_lens_configurations(
     for page in pages:
         for entry in page.get("StorageLensConfigurationList", []):
             cfg = by_id.get(entry["Id"], {})
-            export = (cfg.get("DataExport") or {}).get("S3BucketDestination") or {}
-            org = cfg.get("AwsOrg") or {}
-            account_level = cfg.get("AccountLevel") or {}
+            export = dig(cfg, "DataExport", "S3BucketDestination") or {}
             rows.append(
                 {
                     "account_id": account_id,
@@ -51,8 +51,8 @@ def transform_storage_lens_configurations(
                     "arn": entry.get("StorageLensArn"),
                     "home_region": entry.get("HomeRegion"),
                     "enabled": bool(entry["IsEnabled"]),
-                    "organization_arn": org.get("Arn"),
-                    "prefix_level": "PrefixLevel" in (account_level.get("BucketLevel") or {}),
+                    "organization_arn": dig(cfg, "AwsOrg", "Arn"),
+                    "prefix_level": "PrefixLevel" in (dig(cfg, "AccountLevel", "BucketLevel") or {}),
                     "export_bucket_arn": export.get("Arn"),
                     "export_prefix": export.get("Prefix"),
                     "export_format": export.get("Format"),

@@ -28,7 +28,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orginsight.collectors.fanout import DEFAULT_WORKERS, NotEnabled, OutcomeLog, Status, Target, fan_out
-from orginsight.collectors.recording import GLOBAL, ApiRecording, Call, paginate
+from orginsight.collectors.recording import GLOBAL, ApiRecording, Call, entries, named_after, paginate
 from orginsight.collectors.service import EVERY_ACCOUNT, Coverage, Covered, RunOptions, Service
 from orginsight.sources.findings import to_utc
 
@@ -276,23 +276,22 @@ def transform_recommendations(responses: Iterable[dict[str, Any]]) -> list[dict[
 
 def transform_recommendation_accounts(calls: Iterable[Call]) -> list[dict[str, Any]]:
     """Each account's lifecycle of each recommendation, from ListOrganizationRecommendationAccounts calls."""
-    rows = []
-    for call in calls:
-        arn = call["params"]["organizationRecommendationIdentifier"]
-        for a in call["response"].get("accountRecommendationLifecycleSummaries", []):
-            rows.append(
-                {
-                    "recommendation_id": _id_of(arn),
-                    "recommendation_arn": arn,
-                    "account_id": a.get("accountId"),
-                    "account_recommendation_arn": a.get("accountRecommendationArn"),
-                    "lifecycle_stage": a.get("lifecycleStage"),
-                    "update_reason": a.get("updateReason"),
-                    "update_reason_code": a.get("updateReasonCode"),
-                    "last_updated_at": to_utc(a.get("lastUpdatedAt")),
-                }
-            )
-    return rows
+    return [
+        {
+            "recommendation_id": _id_of(call["params"]["organizationRecommendationIdentifier"]),
+            "recommendation_arn": call["params"]["organizationRecommendationIdentifier"],
+            **named_after(
+                a,
+                "accountId",
+                "accountRecommendationArn",
+                "lifecycleStage",
+                "updateReason",
+                "updateReasonCode",
+            ),
+            **named_after(a, "lastUpdatedAt", convert=to_utc),
+        }
+        for call, a in entries(calls, "accountRecommendationLifecycleSummaries")
+    ]
 
 
 def transform_resources(calls: Iterable[Call]) -> list[dict[str, Any]]:

@@ -23,6 +23,9 @@ from orginsight.demo.exposure import plant_exposure, story_reads
 from orginsight.demo.guardduty import write_guardduty_export
 from orginsight.demo.incidents import plant_incidents
 from orginsight.demo.insights import write_insights
+from orginsight.demo.mining import mining_truth, plant_mining
+from orginsight.demo.mining_findings import guardduty_findings
+from orginsight.demo.network import write_network_logs
 from orginsight.demo.org import MIN_ACCOUNTS, build_organization, organizations_responses, service_responses
 from orginsight.demo.records import ct_time
 from orginsight.demo.services import exposure_lines, write_posture_services
@@ -116,6 +119,8 @@ def generate_lake(
     story = plant_exposure(org, seed)
     planted = [(e.account, e.time, e.region, e.record) for e in scenario.events]
     planted += [(story.account.id, t, r, rec) for t, r, rec in story_reads(org, story, seed, start, end)]
+    mining = plant_mining(org, seed, scenario)
+    planted += [(e.account, e.time, e.region, e.record) for e in mining.events]
     for account, t, region, record in planted:
         day = t.replace(hour=0, minute=0, second=0, microsecond=0)
         extras.setdefault((index[account], day), []).append((int((t - day).total_seconds()), region, record))
@@ -138,7 +143,8 @@ def generate_lake(
     tampering = sign_and_tamper(lake, org, seed, results, {r.get("eventID") for *_, r in planted}, processes)
 
     _write_api(lake, org, seed)
-    gd = write_guardduty_export(str(lake), org, seed, scenario)
+    gd = write_guardduty_export(str(lake), org, seed, scenario, guardduty_findings(mining, seed))
+    network = write_network_logs(lake, org, seed, mining)
     exfil = scenario.facts["exfil_bucket"]
     posture = write_storage_lens(
         str(lake),
@@ -201,6 +207,8 @@ def generate_lake(
         "centralization_gaps": gaps,
         **services,
         "insights": write_insights(lake, org, scenario, seed),
+        "network": {k: v for k, v in network.items() if k != "mining"},
+        "network_incident": {**mining_truth(mining), **network["mining"]},
     }
     (lake / "scenario.json").write_text(json.dumps(truth, indent=1))
     return GenerateSummary(
@@ -304,6 +312,13 @@ def _trust_and_identity_lines(scenario: dict, names: dict[str, str]) -> list[str
         out.append(
             f"CloudTrail Insights: {len(insights)} events, {sum(1 for i in insights if i.get('incident'))} "
             "around the incidents"
+        )
+    if mining := scenario.get("network_incident"):
+        account = names.get(mining["account"], mining["account"])
+        out.append(
+            f"Crypto-mining (flow and DNS logs): {mining['instance_id']} in {account} {mining['region']}, "
+            "launched through the backdoor role of the leaked key's run, mining at "
+            f"{', '.join(mining['pool_domains'])} on ports {', '.join(map(str, mining['ports']))} from {mining['start']}"
         )
     return out
 

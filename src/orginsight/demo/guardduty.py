@@ -149,34 +149,48 @@ class Sighting:
     archived: bool = False
 
 
-def _finding(
-    rng: random.Random,
-    admin: Account,
-    seen: Sighting,
-    ftype: str,
-    severity: float,
-    resource: dict,
-    action: dict,
-    title: str,
-    description: str,
-) -> Finding:
+@dataclass(frozen=True)
+class Detection:
+    """What a finding says GuardDuty saw: its type and severity, the resource, the action and the text."""
+
+    ftype: str
+    severity: float
+    resource: dict
+    action: dict
+    title: str
+    description: str
+
+
+def _finding(rng: random.Random, admin: Account, seen: Sighting, what: Detection) -> Finding:
     """The finding as exported last, and the times it was published (``_publications``)."""
-    account, region = seen.account, seen.region
+    account = seen.account
     fid = hex_id(rng, 32)
-    det = detector_id(admin, region) if account.id == admin.id else detector_id(account, region)
-    body = {
+    det = detector_id(admin, seen.region) if account.id == admin.id else detector_id(account, seen.region)
+    created = seen.first + timedelta(minutes=4, seconds=rng.randrange(60), milliseconds=rng.randrange(1000))
+    updated = seen.last + timedelta(minutes=4, seconds=rng.randrange(60), milliseconds=rng.randrange(1000))
+    body = finding_body(seen, fid, det, what, (created, updated))
+    return Finding(body, _publications(body))
+
+
+def finding_body(
+    seen: Sighting, fid: str, detector: str, what: Detection, published: tuple[datetime, datetime]
+) -> dict:
+    """A finding as the export carries it (schema 2.0, the real samples' shape), whoever raised it here:
+    ``published`` is when GuardDuty created it and last updated it."""
+    account, region = seen.account, seen.region
+    return {
         "schemaVersion": "2.0",
         "accountId": account.id,
         "region": region,
         "partition": "aws",
         "id": fid,
-        "arn": f"arn:aws:guardduty:{region}:{account.id}:detector/{det}/finding/{fid}",
-        "type": ftype,
-        "resource": resource,
+        "arn": f"arn:aws:guardduty:{region}:{account.id}:detector/{detector}/finding/{fid}",
+        "type": what.ftype,
+        "resource": what.resource,
         "service": {
             "serviceName": "guardduty",
-            "detectorId": det,
-            "action": action,
+            "detectorId": detector,
+            "action": what.action,
             "resourceRole": "TARGET",
             "additionalInfo": {"value": "{}", "type": "default"},
             "eventFirstSeen": gd_time(seen.first),
@@ -184,17 +198,12 @@ def _finding(
             "archived": seen.archived,
             "count": seen.count,
         },
-        "severity": severity,
-        "createdAt": gd_time(
-            seen.first + timedelta(minutes=4, seconds=rng.randrange(60), milliseconds=rng.randrange(1000))
-        ),
-        "updatedAt": gd_time(
-            seen.last + timedelta(minutes=4, seconds=rng.randrange(60), milliseconds=rng.randrange(1000))
-        ),
-        "title": title,
-        "description": description,
+        "severity": what.severity,
+        "createdAt": gd_time(published[0]),
+        "updatedAt": gd_time(published[1]),
+        "title": what.title,
+        "description": what.description,
     }
-    return Finding(body, _publications(body))
 
 
 def _instance_resource(rng: random.Random, est: Estate, region: str) -> dict:
@@ -355,7 +364,7 @@ def _background(
             )
             title_text, desc_text = title.format(api=api), desc.format(api=api, ip=remote["ipAddressV4"])
         seen = Sighting(account, region, first, last, count, archived)
-        out.append(_finding(rng, admin, seen, ftype, sev, resource, action, title_text, desc_text))
+        out.append(_finding(rng, admin, seen, Detection(ftype, sev, resource, action, title_text, desc_text)))
     return out
 
 
@@ -406,7 +415,7 @@ def incident_findings(
     ) -> None:
         seen = span(next(a for a in org.accounts if a.id == account_id), names, incident)
         action = _api_action(api, service, _remote(ip, *_COUNTRIES[ip]))
-        out.append(_finding(rng, admin, seen, ftype, sev, resource, action, title, description))
+        out.append(_finding(rng, admin, seen, Detection(ftype, sev, resource, action, title, description)))
 
     leak = ind["leaked_access_key_id"]
     shared, user, uid, _ = ci_principal(org, seed)
@@ -560,12 +569,17 @@ def incident_findings(
     return out
 
 
-def write_guardduty_export(lake: str, org: Organization, seed: int, scenario: Scenario) -> dict:
-    """Write the export files; returns counts and the incident findings' ids and types for scenario.json."""
+def write_guardduty_export(
+    lake: str, org: Organization, seed: int, scenario: Scenario, more: list[dict] | None = None
+) -> dict:
+    """Write the export files; returns counts and the incident findings' ids and types for scenario.json.
+
+    ``more`` are finding bodies raised elsewhere (the mining instance's, ``mining.py``), published the same way."""
     rng = random.Random(f"guardduty/{seed}")
     admin = org.by_role("security")
     background = _background(rng, org, seed, admin, org.end)
     incident = incident_findings(rng, org, seed, admin, scenario)
+    incident += [Finding(body, _publications(body)) for body in more or []]
     files: dict[tuple[str, str], list[str]] = {}
     for f in background + incident:
         for i, t in enumerate(f.published):

@@ -90,27 +90,24 @@ PROD_SUPPORT_INLINE = {
     ],
 }
 
-PERMISSION_SET_SPECS: tuple[PermissionSetSpec, ...] = (
-    PermissionSetSpec(
-        "AdministratorAccess",
-        "Full access, for the platform team",
-        "PT1H",
-        managed=(_aws("AdministratorAccess"),),
-        groups=(("platform-admins", _everywhere),),
-    ),
-    PermissionSetSpec(
-        "ReadOnlyAccess",
-        "Read-only access to every account",
-        "PT1H",
-        managed=(_aws("ReadOnlyAccess"),),
-        groups=(("read-only", _everywhere),),
-    ),
-    PermissionSetSpec(
+AWS_MANAGED_SETS: tuple[tuple[str, str, str, str, Callable[[Account], bool]], ...] = (
+    ("AdministratorAccess", "Full access, for the platform team", "PT1H", "platform-admins", _everywhere),
+    ("ReadOnlyAccess", "Read-only access to every account", "PT1H", "read-only", _everywhere),
+    (
         "PowerUserAccess",
         "Developers: everything but IAM, outside production",
         "PT4H",
-        managed=(_aws("PowerUserAccess"),),
-        groups=(("developers", _not_production),),
+        "developers",
+        _not_production,
+    ),
+)
+"""Permission sets named after the one AWS managed policy they grant, each assigned to one group, as most
+organizations start: (name = the policy, description, session duration, group, which accounts)."""
+
+PERMISSION_SET_SPECS: tuple[PermissionSetSpec, ...] = (
+    *(
+        PermissionSetSpec(name, description, duration, managed=(_aws(name),), groups=((group, accounts),))
+        for name, description, duration, group, accounts in AWS_MANAGED_SETS
     ),
     PermissionSetSpec(
         "SecurityAudit",

@@ -8,7 +8,8 @@ the way its storage allows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
     from orginsight.engines.pruning import PartitionFilter
+    from orginsight.sources.layout import CloudTrailFolder
+    from orginsight.sources.securitylake import Partition
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,18 @@ class DataRange:
     last_day: date | None = None
     accounts: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+
+    @classmethod
+    def spanning(cls, held: Sequence[CloudTrailFolder | Partition]) -> DataRange:
+        """The range the partitions holding data span: one rule for every layout an engine reads folders of."""
+        if not held:
+            return cls()
+        return cls(
+            first_day=min(p.day for p in held),
+            last_day=max(p.day for p in held),
+            accounts=tuple(sorted({p.account for p in held})),
+            regions=tuple(sorted({p.region for p in held})),
+        )
 
     @property
     def end(self) -> datetime | None:
@@ -80,6 +95,14 @@ class QueryStats:
     bytes_scanned: int | None = _reported_by("athena")
     cost_usd: float | None = _reported_by("athena")
     engine_elapsed_ms: int | None = _reported_by("athena")
+    """Athena's ``EngineExecutionTimeInMillis``: the query running; the next three are its other phases."""
+    queue_ms: int | None = _reported_by("athena")
+    planning_ms: int | None = _reported_by("athena")
+    service_processing_ms: int | None = _reported_by("athena")
+    reused_result: bool | None = _reported_by("athena")
+    """Whether Athena answered from a previous query's result (``ResultReuseInformation``): nothing scanned."""
+    unload: bool | None = _reported_by("athena")
+    """Whether the result came back as Parquet through ``UNLOAD`` rather than as CSV."""
     notes: list[str] | None = _reported_by("athena")
     """What the cost guard changed in the query."""
 
@@ -111,6 +134,13 @@ class Engine(Protocol):
     name: str
     """Short name of the engine (``local``, ``athena``), as ``QueryStats.engine`` reports it."""
 
+    tables: frozenset[str] | None = None
+    """The tables it answers; None for whatever the database holds (a query naming another fails)."""
+
+    def reads(self, table: str) -> bool:
+        """Whether a query may name ``table``, so an analysis can go on without it rather than fail."""
+        return self.tables is None or table in self.tables
+
     def describe(self) -> str:
         """Where the engine reads, for people (a folder, a database and table)."""
         ...
@@ -123,6 +153,12 @@ class Engine(Protocol):
         """The days, accounts and regions of CloudTrail data the lake holds (for ``accounts`` only, if given)."""
         ...
 
+    def estimate(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> Any:
+        """What the query will scan before it runs (see ``AthenaEngine.estimate``); Athena only."""
+        raise LakeError(
+            f"estimate is for Athena, which bills the bytes it scans; the {self.name} engine reads locally"
+        )
+
     def compact(self, pf: PartitionFilter | None = None, progress: bool = True) -> dict[str, Any]:
         """Cache the closed partitions ``pf`` allows as Parquet; what was written (see ``LocalEngine.compact``)."""
         raise LakeError(f"compact is for local lakes; the {self.name} engine reads the data where it lies")
@@ -132,3 +168,10 @@ class Engine(Protocol):
         raise LakeError(
             f"load_into_memory is for local lakes; the {self.name} engine reads at scale by itself"
         )
+
+    def window_held(
+        self, since: datetime, until: datetime, queries: Sequence[str] = ()
+    ) -> AbstractContextManager[dict[str, Any] | None]:
+        """A block during which the days of ``since`` .. ``until`` are read once for the ``queries`` run in it
+        (see ``engines.window_memory``); yields what was held, None where the engine reads as it always does."""
+        return nullcontext(None)

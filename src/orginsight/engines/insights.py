@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from orginsight.engines import pruning
 from orginsight.sources import insights
+from orginsight.sources.file_verdicts import split_checked
 from orginsight.sources.layout import CloudTrailFile, iter_insight_folders
 
 
@@ -46,14 +47,7 @@ def scans(root: Path, tree: Any, checks: insights.InsightChecks) -> list[Insight
     """A scan for each ``cloudtrail_insights`` reference of a parsed query (none when it names no such table)."""
     out = []
     for ref in pruning.table_refs(tree, insights.TABLE):
-        files = insight_files(root, pruning.partition_filter(ref))
-        good, bad = [], []
-        for f in files:
-            error = checks.error(f)
-            if error is None:
-                good.append(f)
-            else:
-                bad.append({"file": f.path, "error": error})
+        good, bad = split_checked(insight_files(root, pruning.partition_filter(ref)), checks.verdict)
         params = {"files": [f.path for f in good]} if good else None
         out.append(InsightScan(ref, insights.scan_sql(bool(good)), params, good, bad))
     return out

@@ -28,7 +28,8 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -36,12 +37,14 @@ from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
-from orginsight.engines import parameters, parquet_cache, pruning, translate
+from orginsight.engines import parameters, parquet_cache, pruning, translate, window_memory
 from orginsight.engines.base import DataRange, Engine, QueryStats
 from orginsight.engines.connection import ensure_one_select, locked_connection, readable_dirs
 from orginsight.engines.filechecks import FileChecks, check_batch, check_files
 from orginsight.engines.frames import query_frame
 from orginsight.engines.insights import scans as insight_scans
+from orginsight.engines.network import NetworkChecks
+from orginsight.engines.network import scans as network_scans
 from orginsight.engines.scan import ScanPlan, object_size_limit, scan_sql
 from orginsight.errors import QueryError
 from orginsight.sources import ssm_sync
@@ -93,6 +96,8 @@ class LocalEngine(Engine):
         """The verdict on each SSM resource data sync file, kept while it is unchanged (``ssm_*`` tables)."""
         self.insight_checks = InsightChecks()
         """The verdict on each Insights events file, kept while it is unchanged (``cloudtrail_insights``)."""
+        self.network_checks = NetworkChecks()
+        """The verdict on each flow-log and resolver-log file, kept while it is unchanged (``vpcflow``, ``dnsquery``)."""
 
     # --- files ------------------------------------------------------------------------------------
 
@@ -122,15 +127,7 @@ class LocalEngine(Engine):
         Reads folder names only (``sources.layout``), never a file: cheap on a lake with millions of files.
         """
         pf = pruning.PartitionFilter(accounts=set(accounts) if accounts is not None else None)
-        held = [d for d in self.folders(pf) if d.names]
-        if not held:
-            return DataRange()
-        return DataRange(
-            first_day=min(d.day for d in held),
-            last_day=max(d.day for d in held),
-            accounts=tuple(sorted({d.account for d in held})),
-            regions=tuple(sorted({d.region for d in held})),
-        )
+        return DataRange.spanning([d for d in self.folders(pf) if d.names])
 
     def inventory(self) -> Inventory:
         """Every CloudTrail file checked (once, cached): the readable ones with their records, the bad ones, the cache."""
@@ -159,8 +156,11 @@ class LocalEngine(Engine):
             raise QueryError(f"cannot register table {name!r}: {str(e).splitlines()[0]}", sql=sql) from e
         self._extra_tables[name] = sql
 
-    def load_into_memory(self, pf: pruning.PartitionFilter | None = None) -> dict[str, Any]:
-        """Transform the chosen files once, every column, into an in-memory table.
+    def load_into_memory(
+        self, pf: pruning.PartitionFilter | None = None, columns: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Transform the chosen files once, every column (or ``columns``, as ``translate.columns_used``
+        names them), into an in-memory table.
 
         Later queries whose files are all held there read the table instead of the
         raw files: a batch of hunts over one window then costs one scan, not one each.
@@ -169,7 +169,7 @@ class LocalEngine(Engine):
         """
         started = time.perf_counter()
         plan = self.plan(pf)
-        sql, params = self._scan(None, plan.split)
+        sql, params = self._scan(columns, plan.split)
         self.con.execute("DROP TABLE IF EXISTS __cloudtrail_memory")
         self.con.sql(sql, params=params).create("__cloudtrail_memory")
         good = plan.good_files(self.root)
@@ -182,6 +182,21 @@ class LocalEngine(Engine):
             "cached_partitions": len(plan.split.cached),
             "elapsed_s": round(time.perf_counter() - started, 3),
         }
+
+    def holds_memory(self) -> bool:
+        """Whether ``load_into_memory`` holds a table that queries read instead of their files."""
+        return bool(self._in_memory)
+
+    def window_held(
+        self, since: datetime, until: datetime, queries: Sequence[str] = ()
+    ) -> AbstractContextManager[dict[str, Any] | None]:
+        """The window's files read once while the block runs (``engines.window_memory``)."""
+        return window_memory.window_in_memory(self, since, until, queries)
+
+    def release_memory(self) -> None:
+        """Drop what ``load_into_memory`` held: later queries read the files again (``engines.window_memory``)."""
+        self.con.execute("DROP TABLE IF EXISTS __cloudtrail_memory")
+        self._in_memory = set()
 
     def run(self, tree: Any, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run a parsed Athena statement; the DataFrame carries run statistics in ``attrs["stats"]``."""
@@ -225,13 +240,20 @@ class LocalEngine(Engine):
             scan, scan_params = self._scan(columns, split)
             self.con.sql(scan, params=scan_params).create_view(view, replace=True)
             ref.replace(translate.renamed(ref, view))
-        for j, scan in enumerate(insight_scans(self.root, bound, self.insight_checks)):  # cloudtrail_insights
-            self.con.sql(scan.sql, params=scan.params).create_view(f"__insights_{j}", replace=True)
-            scan.ref.replace(translate.renamed(scan.ref, f"__insights_{j}"))
-            files_read += len(scan.files)
-            bytes_read += sum(f.size for f in scan.files)
-            bad.extend(b for b in scan.bad if b["file"] not in seen_bad)
-            seen_bad.update(b["file"] for b in scan.bad)
+        # cloudtrail_insights, then vpcflow and dnsquery: each list is made only once the one before is
+        # in the tree, so every table found as ``scans`` lists it is viewed and read alike.
+        side_scans = (
+            ("__insights", lambda: insight_scans(self.root, bound, self.insight_checks)),
+            ("__network", lambda: network_scans(self.root, bound, self.network_checks)),
+        )
+        for prefix, scans_of in side_scans:
+            for j, side in enumerate(scans_of()):
+                self.con.sql(side.sql, params=side.params).create_view(f"{prefix}_{j}", replace=True)
+                side.ref.replace(translate.renamed(side.ref, f"{prefix}_{j}"))
+                files_read += len(side.files)
+                bytes_read += sum(f.size for f in side.files)
+                bad.extend(b for b in side.bad if b["file"] not in seen_bad)
+                seen_bad.update(b["file"] for b in side.bad)
         ssm = ssm_sync.local_views(self.root, ssm_sync.referenced_tables(bound), self.ssm_checks)
         for name, view in ssm.views.items():  # the ssm_* tables: views over the sync files that read
             self.register(name, view)

@@ -98,11 +98,16 @@ def _column_of(node: exp.Expression, qualifiers: set[str]) -> str | None:
     return None
 
 
+EVENT_TIME_COLUMNS = frozenset({"eventtime", "start", "query_timestamp"})
+"""Columns whose time a day bound reads as the record's time: the trail's ``eventtime``, a flow's
+``start`` (``from_unixtime(start)``, ``vpcflow``) and a DNS query's ``query_timestamp`` (``dnsquery``)."""
+
+
 def _eventtime_arg(node: exp.Expression, qualifiers: set[str]) -> bool:
     cols = [c for c in node.find_all(exp.Column)]
     return (
         len(cols) == 1
-        and cols[0].name.lower() == "eventtime"
+        and cols[0].name.lower() in EVENT_TIME_COLUMNS
         and (not cols[0].table or cols[0].table.lower() in qualifiers)
     )
 
@@ -150,9 +155,12 @@ def _read_constant(node: exp.Expression, read: Callable[[Any], T | None]) -> T |
 
 
 def _day_of(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    m = _DAY.match(value.strip())
+    return date_of(_DAY.match(value.strip())) if isinstance(value, str) else None
+
+
+def date_of(m: re.Match[str] | None) -> date | None:
+    """The day a match's first three groups name (year, month, day); None without a match or for no such
+    day (``2026/02/30``): partition values and keys come from outside, so a bad one only selects nothing."""
     if not m:
         return None
     try:
@@ -388,7 +396,7 @@ def add_timestamp_predicates(tree: exp.Expression) -> tuple[exp.Expression, list
     tree = tree.copy()
     notes: list[str] = []
     unbounded: list[str] = []
-    for ref in table_refs(tree):
+    for ref in [*table_refs(tree), *table_refs(tree, "vpcflow"), *table_refs(tree, "dnsquery")]:
         pf = partition_filter(ref)
         if pf.has_partition_predicate:
             continue

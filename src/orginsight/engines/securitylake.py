@@ -29,6 +29,7 @@ class SecurityLakeEngine(Engine):
     """Runs Athena-dialect SQL with DuckDB over a local copy of Security Lake's CloudTrail source version 2."""
 
     name = "local"
+    tables = frozenset({"cloudtrail"})
 
     def __init__(self, root: str | os.PathLike[str], threads: int | None = None) -> None:
         self.root = Path(root)
@@ -42,18 +43,12 @@ class SecurityLakeEngine(Engine):
 
     def data_range(self, accounts: Collection[str] | None = None) -> DataRange:
         """The days, accounts and regions of the partitions holding Parquet objects (folder names only)."""
-        held = [
-            p
-            for p in securitylake.partitions(self.root)
-            if (accounts is None or p.account in accounts) and p.files()
-        ]
-        if not held:
-            return DataRange()
-        return DataRange(
-            first_day=min(p.day for p in held),
-            last_day=max(p.day for p in held),
-            accounts=tuple(sorted({p.account for p in held})),
-            regions=tuple(sorted({p.region for p in held})),
+        return DataRange.spanning(
+            [
+                p
+                for p in securitylake.partitions(self.root)
+                if (accounts is None or p.account in accounts) and p.files()
+            ]
         )
 
     def files(self, pf: pruning.PartitionFilter | None = None) -> list[Path]:

@@ -21,29 +21,34 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from orginsight.sources.ddl import projected_ddl
+from orginsight.sources.file_verdicts import VerdictCache, open_unlinked
 from orginsight.sources.layout import INSIGHT_FOLDER, CloudTrailFile
-from orginsight.sources.schema import lower_struct_sql
+from orginsight.sources.schema import CLOUDTRAIL_FIELDS, lower_struct_sql
 
 TABLE = "cloudtrail_insights"
 """The name queries give the Insights events table, on both engines."""
 
 V, D, N = "VARCHAR", "DOUBLE", "BIGINT"
 
+SHARED_COLUMNS = (
+    "eventversion",
+    "eventtime",
+    "awsregion",
+    "eventid",
+    "eventtype",
+    "recipientaccountid",
+    "sharedeventid",
+)
+"""The columns an Insights record opens with, which it shares with management events: same key, same
+type, so they are read from the trail's spec (``sources.schema.CLOUDTRAIL_FIELDS``)."""
+
 _VALUES = [{"value": V, "average": D}]
 INSIGHT_FIELDS: dict[str, tuple[str, object]] = {
     # athena column: (CloudTrail JSON key, json_transform type)
-    "eventversion": ("eventVersion", V),
-    "eventtime": ("eventTime", V),
-    "awsregion": ("awsRegion", V),
-    "eventid": ("eventID", V),
-    "eventtype": ("eventType", V),
-    "recipientaccountid": ("recipientAccountId", V),
-    "sharedeventid": ("sharedEventID", V),
+    **{column: CLOUDTRAIL_FIELDS[column] for column in SHARED_COLUMNS},
     "insightdetails": (
         "insightDetails",
         {
@@ -63,7 +68,7 @@ INSIGHT_FIELDS: dict[str, tuple[str, object]] = {
             },
         },
     ),
-    "eventcategory": ("eventCategory", V),
+    "eventcategory": CLOUDTRAIL_FIELDS["eventcategory"],
 }
 """Every data column of ``cloudtrail_insights``, in the record's order."""
 
@@ -137,23 +142,11 @@ def scan_sql(any_files: bool) -> str:
     )
 
 
-@dataclass
-class InsightChecks:
+class InsightChecks(VerdictCache[CloudTrailFile, str | None]):
     """Each Insights file's verdict (None, or why it cannot be read), kept while its size and mtime stay."""
 
-    verdicts: dict[str, tuple[int, int | None, str | None]]
-
     def __init__(self) -> None:
-        self.verdicts = {}
-
-    def error(self, f: CloudTrailFile) -> str | None:
-        """Why ``f`` cannot be read as an Insights file, or None: read and parsed only when new or changed."""
-        known = self.verdicts.get(f.path)
-        if known is not None and known[:2] == (f.size, f.mtime_ns):
-            return known[2]
-        verdict = file_error(f.path, f.size)
-        self.verdicts[f.path] = (f.size, f.mtime_ns, verdict)
-        return verdict
+        super().__init__(lambda f: file_error(f.path, f.size))
 
 
 def file_error(path: str, size: int) -> str | None:
@@ -161,8 +154,7 @@ def file_error(path: str, size: int) -> str | None:
     if size > MAX_FILE_BYTES:
         return f"{size} bytes, over the {MAX_FILE_BYTES} an Insights file may hold"
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as fh:
+        with open_unlinked(path) as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
         if data[:2] == b"\x1f\x8b":
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:

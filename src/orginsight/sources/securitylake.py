@@ -68,7 +68,7 @@ _USER_IDENTITY = f"""CAST(ROW(
     actor.user.uid,
     actor.user.account.uid,
     actor.invoked_by,
-    actor.user.credential_uid,
+    CASE WHEN actor.user.type = 'IdentityCenterUser' THEN NULL ELSE actor.user.credential_uid END,
     actor.user.name,
     CASE WHEN actor.user.type IN {_FEDERATED_TYPES} THEN actor.idp.name END,
     ROW(CASE WHEN actor.user.type = 'IdentityCenterUser' THEN actor.user.uid_alt END, actor.idp.uid),
@@ -99,7 +99,7 @@ VIEW_COLUMNS: dict[str, tuple[str, str]] = {
     "useridentity": (
         _USER_IDENTITY,
         "principalId is actor.user.uid_alt, which holds onBehalfOf.userId for IdentityCenterUser; "
-        "accessKeyId shares actor.user.credential_uid with credentialId; userName shares actor.user.name "
+        "accessKeyId shares actor.user.credential_uid with credentialId, so an IdentityCenterUser's (its bearer token's credentialId, not a key) is not read back as a key; userName shares actor.user.name "
         "with additionalEventData.UserName (so a nameless identity gets that name); identityProvider and "
         "webIdFederationData.federatedProvider share actor.idp.name (told apart by userIdentity.type); "
         "webIdFederationData.attributes are flattened in unmapped and not rebuilt; mfaAuthenticated and "

@@ -137,17 +137,9 @@ def test_lake_reads_snapshots_or_falls_back_to_recorded_responses(connection: Co
     assert set(lake.collected("org", "ous", latest=True)["collected_at"]) == {T2}
 
 
-def test_cli_collect_org_live_with_environment_credentials(monkeypatch, tmp_path, capsys) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        boto3.client("organizations", region_name="us-east-1").create_organization(FeatureSet="ALL")
-        assert main(["collect", "org", "--out", str(tmp_path)]) == 0
+def test_cli_collect_org_live_with_environment_credentials(moto_aws, tmp_path, capsys) -> None:
+    boto3.client("organizations", region_name="us-east-1").create_organization(FeatureSet="ALL")
+    assert main(["collect", "org", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "accounts 1 rows" in out and "failure" not in out
     (manifest,) = read_manifests(tmp_path, "org")

@@ -82,7 +82,8 @@ def test_stats_view_holds_what_each_engine_reports_and_reads_back_typed(tmp_path
     )
     assert set(athena.view()) == {
         "engine", "sql", "elapsed_s", "bad_files", "query_id", "bytes_scanned", "cost_usd",
-        "engine_elapsed_ms", "notes",
+        "engine_elapsed_ms", "queue_ms", "planning_ms", "service_processing_ms", "reused_result", "unload",
+        "notes",
     }  # fmt: skip
     assert QueryStats.of(pd.DataFrame()) is None  # a frame no engine made
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import real_data
+from conftest import read_real_findings
 
 from orginsight.outputs.exports.ocsf import (
     CLASS_UID,
@@ -17,14 +17,11 @@ from orginsight.outputs.exports.ocsf import (
     ocsf_errors,
     write_ocsf,
 )
-from orginsight.sources.findings import read_findings_files
 
 
 @pytest.fixture(scope="module")
 def findings() -> pd.DataFrame:
-    files = [p for d in ("guardduty", "securityhub") for p in sorted(real_data(d).rglob("*.json*"))]
-    with pytest.warns(UserWarning):  # the Security Hub captures hold insights too, which are not findings
-        return read_findings_files(files)
+    return read_real_findings()
 
 
 def test_every_real_finding_becomes_a_valid_detection_finding(findings):

@@ -30,6 +30,8 @@ from orginsight.analytics.graph import entities as E
 from orginsight.analytics.graph.edges import edge_frames
 from orginsight.analytics.graph.geo import country_codes, preload
 from orginsight.analytics.graph.model import UNCAPPED_KINDS, EntityGraph
+from orginsight.analytics.graph.network import NETWORK_BASELINE_DAYS
+from orginsight.analytics.graph.network_novelty import add_network
 from orginsight.analytics.graph.novelty import newly_observed
 from orginsight.analytics.graph.people import attribute, person_rows
 from orginsight.collectors.guardduty import read_guardduty_export
@@ -238,9 +240,11 @@ def build_entity_graph(
     findings: pd.DataFrame | None = None,
     degree_cap: int = DEFAULT_DEGREE_CAP,
     people: pd.DataFrame | None = None,
+    network: bool = True,
 ) -> EntityGraph:
     """The entity graph of ``scope`` with ``baseline_days`` of history before it (see ``Lake.entity_graph``);
-    ``people``: Identity Center users (user_id, user_name, display_name, email) to name persons by."""
+    ``people``: Identity Center users (user_id, user_name, display_name, email) to name persons by;
+    ``network``: add the flow and DNS logs' entities (``graph.network``; at most 14 baseline days of them)."""
     start, end = parse_time(scope[0]), parse_time(scope[1])
     if end <= start:
         raise ValueError(f"empty scope: {start} .. {end}")
@@ -270,6 +274,10 @@ def build_entity_graph(
             identity_users=people,
         )
     timings["python_s"] = time.perf_counter() - t1
+    if network:
+        t2 = time.perf_counter()
+        add_network(graph, lake, (start, end), min(baseline_days, NETWORK_BASELINE_DAYS))
+        timings["network_s"] = time.perf_counter() - t2
     graph.stats = {**timings, "engine_stats": engine_stats}
     days = graph.baseline_days_present
     if days < MIN_BASELINE_DAYS:

@@ -7,13 +7,13 @@ each edge's distinct APIs without a Python loop per group.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 
 from orginsight.analytics.graph import entities as E
 from orginsight.engines.frames import query_frame
+from orginsight.sources.findings.frame import raw_field
 
 API_TYPE_SQL = """
 CREATE TYPE api_name AS ENUM (
@@ -167,15 +167,8 @@ def finding_entities(f: dict) -> list[str]:
 
 
 def _raw_access_keys(raw) -> list[str]:
-    if not isinstance(raw, str):
-        return []
-    try:
-        doc = json.loads(raw)
-    except ValueError:
-        return []
-    details = doc.get("resource") or doc.get("Resource") or {}
-    details = details.get("accessKeyDetails") or details.get("AccessKeyDetails") or {}
-    key = details.get("accessKeyId") or details.get("AccessKeyId")
+    # Only GuardDuty's raw finding nests an access key here; other services' "resource" is a string.
+    key = raw_field(raw, "resource", "accessKeyDetails", "accessKeyId")
     return [key] if isinstance(key, str) and key and not key.startswith("GeneratedFinding") else []
 
 

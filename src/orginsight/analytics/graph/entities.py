@@ -23,6 +23,8 @@ SERVICE = "service"
 RESOURCE = "resource"
 FINDING = "finding"
 PERSON = "person"
+DOMAIN = "domain"
+"""A DNS name instances looked up (Resolver query logs: ``graph.network``)."""
 
 KINDS: tuple[str, ...] = (
     ACCOUNT,
@@ -37,6 +39,7 @@ KINDS: tuple[str, ...] = (
     RESOURCE,
     FINDING,
     PERSON,
+    DOMAIN,
 )
 """Every entity kind, in the order legends list them."""
 
@@ -56,6 +59,7 @@ KIND_COLORS: dict[str, str] = {
     RESOURCE: "#e377c2",
     FINDING: "#000000",
     PERSON: "#393b79",
+    DOMAIN: "#98df8a",
 }
 """One colour per kind, shared by every rendering of the graph."""
 

@@ -72,3 +72,12 @@ def ip_details(ips: Iterable[str], mmdb_city: str | None = None, mmdb_asn: str |
             except (geoip2.errors.AddressNotFoundError, ValueError):
                 continue
     return pd.DataFrame(rows, columns=["ip", "country", "city", "asn", "as_org"])
+
+
+def country_data_source() -> str | None:
+    """Which country data answered, with its date (``MAXMIND:GeoLite2-Country-IPv4-en-20240618`` for
+    geoip2fast 1.2: IPv4 only, so IPv6 addresses get no country); None when it cannot be loaded."""
+    try:
+        return str(_reader().get_database_info().get("source_info") or "") or None
+    except Exception:  # noqa: BLE001 - no country data is a note, not a failed graph
+        return None

@@ -89,6 +89,8 @@ class EntityGraph:
     lake: Any = field(default=None, repr=False)
     people: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ATTRIBUTION_COLUMNS))
     """Who is behind each principal of the scope (``graph.people.attribute``)."""
+    network: Any = None
+    """The flow and DNS frames behind the network entities (``graph.network.NetworkGraph``), if read."""
 
     # --- construction -----------------------------------------------------------------------------
 
@@ -165,6 +167,7 @@ class EntityGraph:
             stats=self.stats,
             lake=self.lake,
             people=self.people[self.people["principal"].isin(keep)].reset_index(drop=True),
+            network=self.network,
         )
 
     def paths(

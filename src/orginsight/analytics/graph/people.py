@@ -259,7 +259,7 @@ def person_of(principals: pd.Series, attributions: pd.DataFrame) -> pd.Series:
 def _key(principals: pd.Series) -> pd.Series:
     """Principals by their key (ARN, account): the timeline names a SAML or web-identity session a
     ``role_session`` where the graph, which saw it created, names it a ``federated_user``."""
-    return principals.astype("str").str.partition(":")[2]
+    return principals.astype("str").str.replace(r"^[^:]*:?", "", regex=True)  # partition fails on no rows
 
 
 def people_behind(attributions: pd.DataFrame, principals: Iterable[str]) -> pd.DataFrame:

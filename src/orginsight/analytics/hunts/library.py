@@ -47,6 +47,7 @@ TACTICS = (
     "discovery",
     "lateral-movement",
     "collection",
+    "command-and-control",
     "exfiltration",
     "impact",
     "investigation",
@@ -67,7 +68,11 @@ HEADER_SCHEMA: dict[str, Any] = {
         "description": {"type": "string", "minLength": 10},
         "mitre": {"type": "array", "items": {"type": "string", "pattern": r"^T\d{4}(\.\d{3})?$"}},
         "severity": {"type": "string", "enum": [*SEVERITIES]},
-        "tables": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["cloudtrail"]}},
+        "tables": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "enum": ["cloudtrail", "vpcflow", "dnsquery"]},
+        },
         "references": {"type": "array", "items": {"type": "string"}},
         "parameters": {
             "type": "object",

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from orginsight import timerange
+from orginsight.analytics.network import indicators
 from orginsight.errors import ParameterError
 
 PARAMETER_TYPES = ("timestamp", "string", "int", "float", "bool", "list[string]")
@@ -91,6 +92,9 @@ def coerce(p: Parameter, value: Any, now: datetime | None = None) -> Any:
                 return value.lower() in {"true", "1", "yes"}
             return bool(value)
         if p.type == "list[string]":
+            shipped = indicators.resolve_default(value)  # "indicators:<name>": a list the package ships
+            if shipped is not None:
+                return shipped
             if isinstance(value, str):
                 return [v.strip() for v in value.split(",") if v.strip()]
             return [_text(p, v) for v in value]

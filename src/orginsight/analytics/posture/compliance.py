@@ -15,6 +15,7 @@ import pandas as pd
 
 from orginsight.analytics.posture.snapshot_history import (
     SNAPSHOT,
+    SnapshotTrend,
     as_history,
     count_per_snapshot,
     snapshot_at,
@@ -29,30 +30,28 @@ PROBLEM_STATUSES = ("error", "warning")
 # ----------------------------------------------------------------------------- Config
 
 
-def config_noncompliant_trend(
-    rule_compliance: pd.DataFrame,
-    accounts: pd.DataFrame | None = None,
-    by: Sequence[str] = ("rule",),
-    times: Sequence[Any] | None = None,
-) -> pd.DataFrame:
-    """Per snapshot and ``by`` (``rule``, ``account_id``, ``account_name``, ``ou_path``, ``region``):
-    non-compliant resources, from the aggregator's rule x account x region counts.
-
-    The count is ``CappedCount``: AWS stops counting at 100 per rule, account and region, so a
-    ``capped`` True means "at least". Columns: collected_at, *by, non_compliant_resources, capped.
-    """
-    rules = as_history(rule_compliance, accounts)
-    bad = rules[rules["compliance"] == NON_COMPLIANT].assign(
+def _noncompliant_rules(rules: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    return rules[rules["compliance"] == NON_COMPLIANT].assign(
         non_compliant_resources=lambda d: (
             pd.to_numeric(d["non_compliant_resources"]).fillna(0).astype("int64")
         ),
         capped=lambda d: d["count_capped"].astype("boolean").fillna(False).astype("int64"),
     )
-    times = snapshot_times(rule_compliance, times)
-    out = count_per_snapshot(bad, times, by, value="non_compliant_resources", name="non_compliant_resources")
-    capped = count_per_snapshot(bad, times, by, value="capped", name="capped")
-    out["capped"] = capped["capped"].gt(0).to_numpy()
-    return out
+
+
+config_noncompliant_trend = SnapshotTrend(
+    _noncompliant_rules,
+    "non_compliant_resources",
+    by=("rule",),
+    value="non_compliant_resources",
+    flags=("capped",),
+)
+"""Per snapshot and ``by`` (``rule``, ``account_id``, ``account_name``, ``ou_path``, ``region``):
+non-compliant resources, from the aggregator's rule x account x region counts of ``rule_compliance``.
+
+The count is ``CappedCount``: AWS stops counting at 100 per rule, account and region, so a
+``capped`` True means "at least". Columns: collected_at, *by, non_compliant_resources, capped.
+"""
 
 
 # ----------------------------------------------------------------------------- Systems Manager
@@ -109,19 +108,11 @@ def patch_compliance_trend(
     return out
 
 
-def unmanaged_trend(
-    unmanaged: pd.DataFrame,
-    accounts: pd.DataFrame | None = None,
-    by: Sequence[str] = ("account_id",),
-    times: Sequence[Any] | None = None,
-) -> pd.DataFrame:
-    """Per snapshot and ``by``: running EC2 instances that Systems Manager does not manage.
+unmanaged_trend = SnapshotTrend(lambda unmanaged, by: unmanaged, "unmanaged_instances", by=("account_id",))
+"""Per snapshot and ``by``: running EC2 instances that Systems Manager does not manage.
 
-    Columns: collected_at, *by, unmanaged_instances.
-    """
-    return count_per_snapshot(
-        as_history(unmanaged, accounts), snapshot_times(unmanaged, times), by, name="unmanaged_instances"
-    )
+Columns: collected_at, *by, unmanaged_instances.
+"""
 
 
 # ----------------------------------------------------------------------------- Trusted Advisor
@@ -182,16 +173,13 @@ def security_check_states(
     return as_history(pd.concat(parts, ignore_index=True)).drop(columns=["account_name", "ou_path"])
 
 
-def security_checks_trend(
-    states: pd.DataFrame,
-    accounts: pd.DataFrame | None = None,
-    by: Sequence[str] = ("account_id",),
-    times: Sequence[Any] | None = None,
-) -> pd.DataFrame:
-    """Per snapshot, ``by`` and status (error, warning): security checks in that status.
+def _flagged_checks(states: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    flagged = states[states["status"].isin(PROBLEM_STATUSES)]
+    return flagged.drop_duplicates([SNAPSHOT, "account_id", "check"])
 
-    ``states`` is :func:`security_check_states`. Columns: collected_at, *by, status, checks.
-    """
-    flagged = as_history(states[states["status"].isin(PROBLEM_STATUSES)], accounts)
-    flagged = flagged.drop_duplicates([SNAPSHOT, "account_id", "check"])
-    return count_per_snapshot(flagged, snapshot_times(states, times), [*by, "status"], name="checks")
+
+security_checks_trend = SnapshotTrend(_flagged_checks, "checks", by=("account_id",), per=("status",))
+"""Per snapshot, ``by`` and status (error, warning): security checks in that status.
+
+``states`` is :func:`security_check_states`. Columns: collected_at, *by, status, checks.
+"""

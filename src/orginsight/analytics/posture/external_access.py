@@ -15,9 +15,9 @@ import pandas as pd
 
 from orginsight.analytics.posture.snapshot_history import (
     SNAPSHOT,
+    SnapshotTrend,
     appeared_and_vanished,
     as_history,
-    count_and_sum_per_snapshot,
     count_per_snapshot,
     snapshot_times,
 )
@@ -43,28 +43,32 @@ def shared_outside(findings: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def external_access_trend(
-    findings: pd.DataFrame,
-    accounts: pd.DataFrame | None = None,
-    by: Sequence[str] = ("resource_type",),
-    times: Sequence[Any] | None = None,
-) -> pd.DataFrame:
-    """Per snapshot and ``by`` (resource_type, account_id, ou_path ...; accounts are the resources'
-    owners): distinct resources shared outside the organization, and how many of them publicly.
-
-    Columns: collected_at, *by, resources, public.
-    """
-    f = as_history(shared_outside(findings), accounts, account_col="resource_owner_account")
+def _shared_resources(findings: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """One row per snapshot, resource and group, ``public`` when any finding shares it publicly."""
+    f = shared_outside(findings)
     f = f.rename(columns={"resource_owner_account": "account_id"}) if "account_id" in by else f
     public = f["is_public"].astype("boolean").fillna(False).astype("int64")
-    per_resource = (
+    return (
         f.assign(public=public)
         .groupby([SNAPSHOT, "resource", *by], dropna=False)["public"]
         .max()
         .reset_index()
     )
-    times = snapshot_times(findings, times)
-    return count_and_sum_per_snapshot(per_resource, times, by, name="resources", sums=["public"])
+
+
+external_access_trend = SnapshotTrend(
+    _shared_resources,
+    "resources",
+    by=("resource_type",),
+    sums=("public",),
+    account_col="resource_owner_account",
+)
+"""Per snapshot and ``by`` (resource_type, account_id, ou_path ...; accounts are the resources'
+owners) of Access Analyzer ``findings``: distinct resources shared outside the organization, and how
+many of them publicly.
+
+Columns: collected_at, *by, resources, public.
+"""
 
 
 def external_access_changes(

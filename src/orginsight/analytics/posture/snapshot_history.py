@@ -9,7 +9,8 @@ would draw the line flat at its last value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -91,16 +92,73 @@ def count_per_snapshot(
 
 
 def count_and_sum_per_snapshot(
-    rows: pd.DataFrame, times: pd.DatetimeIndex, by: Sequence[str], name: str, sums: Sequence[str]
+    rows: pd.DataFrame,
+    times: pd.DatetimeIndex,
+    by: Sequence[str],
+    name: str,
+    sums: Sequence[str],
+    value: str | None = None,
 ) -> pd.DataFrame:
-    """:func:`count_per_snapshot` of ``rows`` as ``name``, beside the per-group sum of each column of
-    ``sums`` (how many of the counted are public, exploitable ...), zero where a group has none.
-    Columns: collected_at, *by, ``name``, *sums."""
-    out = count_per_snapshot(rows, times, by, name=name)
+    """:func:`count_per_snapshot` of ``rows`` (or the sum of ``value``) as ``name``, beside the per-group
+    sum of each column of ``sums`` (how many of the counted are public, exploitable ...), zero where a
+    group has none. Columns: collected_at, *by, ``name``, *sums."""
+    out = count_per_snapshot(rows, times, by, value=value, name=name)
     for column in sums:
         summed = count_per_snapshot(rows, times, by, value=column, name=column)
         out = out.merge(summed, on=[SNAPSHOT, *by], how="left").fillna({column: 0})
     return out
+
+
+@dataclass(frozen=True)
+class SnapshotTrend:
+    """A count over one collector table's snapshots, per snapshot and group: the Config, Inspector, Access
+    Analyzer, Systems Manager and Trusted Advisor trends differ only in which rows count and what is
+    summed beside the count, so each declares that, and calling it runs the one path they share.
+
+    Called as ``trend(history, accounts=None, by=None, times=None)``: ``history`` gets account names
+    and OU paths (:func:`as_history`, from ``accounts``), ``counted`` picks the rows that count, and
+    :func:`count_and_sum_per_snapshot` counts them per snapshot of ``times`` (every snapshot taken, so one
+    whose table came back empty shows zeros) and per ``by`` group (the declared ``by`` when None).
+    Columns: collected_at, *by, *per, ``name``, *sums, *flags.
+    """
+
+    counted: Callable[[pd.DataFrame, list[str]], pd.DataFrame]
+    """The rows that count, from the history with account names and OU paths and the groups asked for."""
+    name: str
+    """The column of counts: rows, or the sum of ``value``."""
+    by: tuple[str, ...] = ()
+    """The groups when the caller names none."""
+    per: tuple[str, ...] = ()
+    """Groups always kept after ``by`` (a finding's severity, a check's status)."""
+    value: str | None = None
+    """Sum this column of the counted rows instead of counting them (Config's per-row resource counts)."""
+    sums: tuple[str, ...] = ()
+    """Columns summed beside the count (how many are public, exploitable)."""
+    flags: tuple[str, ...] = ()
+    """Columns summed beside the count and given as whether any counted row had them (Config's capped)."""
+    account_col: str = "account_id"
+    """The column naming each row's account, for account names and OU paths."""
+
+    def __call__(
+        self,
+        history: pd.DataFrame,
+        accounts: pd.DataFrame | None = None,
+        by: Sequence[str] | None = None,
+        times: Sequence[Any] | None = None,
+    ) -> pd.DataFrame:
+        groups = list(self.by if by is None else by)
+        rows = self.counted(as_history(history, accounts, account_col=self.account_col), groups)
+        out = count_and_sum_per_snapshot(
+            rows,
+            snapshot_times(history, times),
+            [*groups, *self.per],
+            name=self.name,
+            sums=[*self.sums, *self.flags],
+            value=self.value,
+        )
+        for flag in self.flags:
+            out[flag] = out[flag].gt(0)
+        return out
 
 
 def first_and_last(trend: pd.DataFrame, keys: Sequence[str], value: str) -> pd.DataFrame:

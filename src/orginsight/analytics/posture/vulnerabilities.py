@@ -16,9 +16,8 @@ import pandas as pd
 from orginsight.analytics.posture.days import _utc
 from orginsight.analytics.posture.snapshot_history import (
     SNAPSHOT,
+    SnapshotTrend,
     as_history,
-    count_and_sum_per_snapshot,
-    count_per_snapshot,
     snapshot_times,
 )
 
@@ -41,11 +40,13 @@ def open_findings_trend(
 ) -> pd.DataFrame:
     """Per snapshot, ``by`` group and severity: ACTIVE findings of ``severities`` and how many of them
     have a known exploit. Columns: collected_at, *by, severity, open, exploitable."""
-    f = as_history(findings, accounts)
-    f = f[(f["status"] == "ACTIVE") & f["severity"].isin(severities)]
-    f = f.assign(exploitable=_exploitable(f).astype("int64"))
-    times = snapshot_times(findings, times)
-    return count_and_sum_per_snapshot(f, times, [*by, "severity"], name="open", sums=["exploitable"])
+
+    def active(f: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+        f = f[(f["status"] == "ACTIVE") & f["severity"].isin(severities)]
+        return f.assign(exploitable=_exploitable(f).astype("int64"))
+
+    trend = SnapshotTrend(active, "open", per=("severity",), sums=("exploitable",))
+    return trend(findings, accounts, by, times)
 
 
 def time_to_fix(
@@ -117,21 +118,17 @@ def time_to_fix_summary(fixed: pd.DataFrame, by: Sequence[str] = ("severity",)) 
     )
 
 
-def unscanned_trend(
-    coverage: pd.DataFrame,
-    accounts: pd.DataFrame | None = None,
-    by: Sequence[str] = ("scan_status_reason",),
-    times: Sequence[Any] | None = None,
-) -> pd.DataFrame:
-    """Per snapshot and ``by`` (reason, resource type, account ...): resources Inspector does not scan.
+def _unscanned(coverage: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    c = coverage[coverage["scan_status_code"].astype("string").fillna("") != SCANNED]
+    return c.drop_duplicates([SNAPSHOT, "account_id", "resource_id"])
 
-    A resource is unscanned when its scan status is not ACTIVE; ``scan_status_reason`` says why
-    (``UNMANAGED_EC2_INSTANCE``, ``NO_RESOURCES_FOUND`` ...). Columns: collected_at, *by, resources.
-    """
-    c = as_history(coverage, accounts)
-    c = c[c["scan_status_code"].astype("string").fillna("") != SCANNED]
-    c = c.drop_duplicates([SNAPSHOT, "account_id", "resource_id"])
-    return count_per_snapshot(c, snapshot_times(coverage, times), by, name="resources")
+
+unscanned_trend = SnapshotTrend(_unscanned, "resources", by=("scan_status_reason",))
+"""Per snapshot and ``by`` (reason, resource type, account ...): resources Inspector does not scan.
+
+A resource is unscanned when its scan status is not ACTIVE; ``scan_status_reason`` says why
+(``UNMANAGED_EC2_INSTANCE``, ``NO_RESOURCES_FOUND`` ...). Columns: collected_at, *by, resources.
+"""
 
 
 def opened_exploitable(

@@ -2,11 +2,15 @@
 
 OCSF-speaking SIEMs (Security Lake's custom sources, Splunk, Sentinel, OpenSearch) take Detection Finding
 (class 2004, category Findings) as the shape of an alert. The records are plain dicts built from the
-documented class (OCSF 1.1.0, schema.ocsf.io, "Detection Finding" and its objects, as published 2024):
-``py-ocsf-models`` (PyPI) models the class with pydantic, but would bring pydantic and a pinned
-email-validator into the dependencies for one class, so the required attributes are checked here with
-``jsonschema`` instead (:data:`DETECTION_FINDING_SCHEMA`, written from the class definition: the schema
-server's JSON-schema export needs the network).
+documented class (OCSF 1.1.0, schema.ocsf.io, "Detection Finding" and its objects, as published 2024).
+Each record declares the ``cloud`` profile it uses (``metadata.profiles``): without it ``cloud`` is not an
+attribute of the class, and an OCSF validator rejects the record.
+
+The tests validate every record against the official OCSF 1.1.0 schema, which the ``ocsf-json-schema``
+package (a test dependency) ships as the schema server's export and turns into the schema server's
+JSON Schema. At run time the required attributes and enums are checked with ``jsonschema`` against
+:data:`DETECTION_FINDING_SCHEMA`, a subset of that schema (a test holds it to the official one), so
+exporting needs neither that 23 MB package nor ``py-ocsf-models``' pydantic and pinned email-validator.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ STATUS_IDS = {"NEW": 1, "NOTIFIED": 2, "IN_PROGRESS": 2, "SUPPRESSED": 3, "RESOL
 """OCSF ``status_id`` (1 New, 2 In Progress, 3 Suppressed, 4 Resolved) by Security Hub's workflow status."""
 
 STATUS_NAMES = {0: "Unknown", 1: "New", 2: "In Progress", 3: "Suppressed", 4: "Resolved"}
+
+PROFILES = ["cloud"]
+"""The OCSF profiles the records use: ``cloud`` adds the ``cloud`` attribute (account, region, provider)."""
 
 AWS_ACCOUNT_TYPE_ID = 10
 """OCSF account ``type_id`` 10: AWS Account."""
@@ -89,9 +96,10 @@ DETECTION_FINDING_SCHEMA: dict[str, Any] = {
         },
         "metadata": {
             "type": "object",
-            "required": ["product", "version"],
+            "required": ["product", "version", "profiles"],
             "properties": {
                 "version": _STR,
+                "profiles": {"type": "array", "contains": {"const": "cloud"}},
                 "product": {"type": "object", "required": ["vendor_name"], "properties": {"name": _STR}},
             },
         },
@@ -194,6 +202,7 @@ def detection_finding(row: Mapping[str, Any]) -> dict[str, Any]:
         "class_uid": CLASS_UID,
         "class_name": "Detection Finding",
         "type_uid": CLASS_UID * 100 + activity_id,
+        "type_name": f"Detection Finding: {'Close' if activity_id == ACTIVITY_CLOSE else 'Create'}",
         "severity_id": severity_id,
         "severity": str(label) if severity_id else "Unknown",
         "status_id": status_id,
@@ -212,6 +221,7 @@ def detection_finding(row: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "metadata": {
             "version": OCSF_VERSION,
+            "profiles": list(PROFILES),
             "product": {"name": str(row["source"]), "vendor_name": "AWS"},
         },
         "cloud": _without_none(

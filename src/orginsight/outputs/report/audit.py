@@ -12,7 +12,7 @@ import pandas as pd
 
 from orginsight.analytics import audit
 from orginsight.outputs.charts.audit import audit_heatmap
-from orginsight.outputs.report.model import PostureReview, Section
+from orginsight.outputs.report.model import PostureReview, declared
 
 FIX_COLUMNS = ["risk", "check", "service", "account_name", "region", "expected", "found"]
 CHANGE_LINES = 15
@@ -61,19 +61,4 @@ def _audit(review: PostureReview) -> None:
         review.changes.extend(_change_lines(changes))
 
 
-AUDIT = Section(
-    "audit",
-    _audit,
-    "Centralization audit: is every security service centralized as intended?",
-    figures=("audit_heatmap",),
-    tables=(
-        ("audit_fixes", "Failures, the riskiest first: the list of fixes"),
-        ("audit_changes", "Changes since the previous audit (regressions, fixes, new unknowns)"),
-        ("audit_summary", "Results per check"),
-    ),
-    numbers=(
-        ("audit_checks_failing", "Checks failing", "{:d}"),
-        ("audit_fail", "Failed results", "{:d}"),
-        ("audit_unknown", "Unknown results", "{:d}"),
-    ),
-)
+AUDIT = declared("audit", _audit)

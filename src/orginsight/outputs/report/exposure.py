@@ -13,7 +13,7 @@ from orginsight.analytics import posture
 from orginsight.collectors.snapshots import read_snapshots
 from orginsight.errors import LakeError
 from orginsight.lake import Lake
-from orginsight.outputs.report.model import PostureReview, Section
+from orginsight.outputs.report.model import PostureReview, declared
 
 SOURCES = (
     ("inspector", "findings"),
@@ -54,12 +54,4 @@ def _exposure(review: PostureReview) -> None:
         )
 
 
-EXPOSURE = Section(
-    "exposure",
-    _exposure,
-    "Exposure paths: exploitable instances, their roles' sensitive buckets, shared outside",
-    tables=(
-        ("exposure_paths", "Instance -> CVE -> role -> bucket with sensitive data -> outside principal"),
-    ),
-    numbers=(("exposure_paths", "Exposure paths", "{:d}"),),
-)
+EXPOSURE = declared("exposure", _exposure)

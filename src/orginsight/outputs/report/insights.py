@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from orginsight.analytics import insights
 from orginsight.lake import Lake
 from orginsight.outputs.charts import theme
-from orginsight.outputs.report.model import PostureReview, Section
+from orginsight.outputs.report.model import PostureReview, declared
 from orginsight.sources.accounts import account_names
 
 KIND_COLORS = {"ApiCallRateInsight": "#1f77b4", "ApiErrorRateInsight": "#d62728"}
@@ -66,11 +66,4 @@ def insights_timeline(windows: pd.DataFrame) -> go.Figure:
     return theme.apply(fig, "CloudTrail Insights windows per account")
 
 
-INSIGHTS = Section(
-    "insights",
-    _insights,
-    "CloudTrail Insights",
-    figures=("insights_timeline",),
-    tables=(("insights", "Unusual API call and error rates (Start to End)"),),
-    numbers=(("insights", "CloudTrail Insights windows", "{:d}"),),
-)
+INSIGHTS = declared("insights", _insights)

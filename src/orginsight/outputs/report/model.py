@@ -2,13 +2,17 @@
 
 A ``Section`` is one part of the review: how it is built from the lake, and what of it the report draws
 (figures, tables, headline numbers). ``report.SECTIONS`` lists them in report order, so building and
-rendering walk one list and a new service's section is one declaration.
+rendering walk one list and a new service's section is one declaration: its builder in Python
+(``declared``), what the page draws of it and in which words in ``templates/report_sections.toml``.
 """
 
 from __future__ import annotations
 
+import functools
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +113,43 @@ class Section:
     """(frame name in ``review.frames``, caption), in the order drawn; empty frames are left out."""
     numbers: tuple[tuple[str, str, str], ...] = ()
     """Headline cards: (key in ``review.numbers``, label, format)."""
+
+
+LAYOUT = "report_sections.toml"
+"""What the report draws of each section, in ``orginsight/outputs/templates/`` beside the page's template."""
+LAYOUT_KEYS = frozenset({"title", "figures", "tables", "numbers"})
+
+
+@functools.cache
+def _layout() -> dict[str, dict[str, Any]]:
+    text = resources.files("orginsight.outputs").joinpath("templates", LAYOUT).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def declared(
+    name: str, build: Callable[[PostureReview], None], figures: tuple[str, ...] | None = None
+) -> Section:
+    """The section ``name`` built by ``build``, drawn as ``LAYOUT`` declares it (``figures`` for a build
+    that says itself which figures it draws).
+
+    A section the file lacks, a key it does not know, or a figure that is not a field of
+    ``ReviewFigures`` fails here, when the report package is imported, rather than as a blank in a report.
+    """
+    entry = _layout().get(name)
+    if entry is None:
+        raise KeyError(f"{LAYOUT} declares no section {name!r}")
+    drawn = tuple(entry.get("figures", ())) if figures is None else figures
+    unknown = sorted(set(entry) - LAYOUT_KEYS) + sorted(set(drawn) - set(ReviewFigures.__dataclass_fields__))
+    if unknown or (figures is not None and "figures" in entry):
+        raise ValueError(f"{LAYOUT}, section {name!r}: unknown keys or figures {unknown}, or figures twice")
+    return Section(
+        name,
+        build,
+        entry.get("title"),
+        figures=drawn,
+        tables=tuple((frame, caption) for frame, caption in entry.get("tables", ())),
+        numbers=tuple((key, label, fmt) for key, label, fmt in entry.get("numbers", ())),
+    )
 
 
 @dataclass(frozen=True)

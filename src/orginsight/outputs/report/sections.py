@@ -17,7 +17,7 @@ from orginsight.errors import LakeError
 from orginsight.lake import Lake
 from orginsight.outputs.charts import posture as posture_charts
 from orginsight.outputs.charts import storagelens as lens_charts
-from orginsight.outputs.report.model import PostureReview, Section
+from orginsight.outputs.report.model import PostureReview, Section, declared
 from orginsight.sources import storagelens
 from orginsight.sources.accounts import account_names
 
@@ -280,60 +280,9 @@ def _membership_history(review: PostureReview) -> None:
         review.changes.append(f"GuardDuty across snapshots: account {c['account_id']}: {c['change']}.")
 
 
-ORGANIZATION = Section("organization", _organization, numbers=(("accounts", "Accounts", "{:d}"),))
-FINDINGS = Section(
-    "findings",
-    _findings,
-    "Findings",
-    figures=("finding_trend", "severity_area", "top_accounts", "top_types", "control_pass_rate"),
-    tables=(
-        ("findings_by_ou", "Findings by OU and account: opened in the period, active at its end"),
-        ("mean_time_active", "Mean time active by account (days)"),
-        ("control_pass_rate", "Control pass rate"),
-    ),
-    numbers=(
-        ("findings_opened", "Findings opened", "{:d}"),
-        ("findings_active_end", "Active findings now", "{:d}"),
-        ("findings_critical_high_active", "Critical/High active", "{:d}"),
-        ("mean_days_active", "Mean days active", "{:.1f}"),
-    ),
-)
-STORAGE = Section(
-    "storage lens",
-    _storage,
-    "S3 data protection (Storage Lens)",
-    figures=("s3_protection", "bucket_encryption", "bucket_versioning"),
-    tables=(
-        ("storage_drift", "What changed in S3 data protection"),
-        ("s3_by_ou", "S3 data protection by OU (latest day)"),
-    ),
-    numbers=(
-        ("buckets", "Buckets", "{:d}"),
-        ("encrypted_bytes_ratio", "Encrypted bytes", "{:.1%}"),
-        ("versioned_buckets_ratio", "Versioned buckets", "{:.0%}"),
-        ("unencrypted_buckets", "Buckets with unencrypted data", "{:d}"),
-    ),
-)
-CLOUDTRAIL = Section(
-    "cloudtrail",
-    _cloudtrail,
-    "CloudTrail delivery",
-    figures=("cloudtrail_coverage",),
-    tables=(("cloudtrail_gaps_flagged", "Flagged delivery gaps"),),
-    numbers=(
-        ("cloudtrail_days_delivered_ratio", "CloudTrail stream-days delivered", "{:.1%}"),
-        ("cloudtrail_flagged_gaps", "CloudTrail delivery gaps", "{:d}"),
-    ),
-)
-COVERAGE = Section(
-    "service coverage",
-    _coverage,
-    "Service coverage",
-    figures=("service_coverage",),
-    tables=(
-        ("coverage_gaps", "Accounts not fully covered"),
-        ("guardduty_membership_history", "GuardDuty members across collector snapshots"),
-    ),
-    numbers=(("fully_covered_accounts", "Accounts fully covered", "{:d}"),),
-)
+ORGANIZATION = declared("organization", _organization)
+FINDINGS = declared("findings", _findings)
+STORAGE = declared("storage lens", _storage)
+CLOUDTRAIL = declared("cloudtrail", _cloudtrail)
+COVERAGE = declared("service coverage", _coverage)
 COVERAGE_HISTORY = Section("coverage history", _membership_history)

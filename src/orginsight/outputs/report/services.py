@@ -20,7 +20,7 @@ from orginsight.collectors import accessanalyzer, config, inspector, macie, ssm,
 from orginsight.collectors.snapshots import read_manifests, read_snapshots, snapshot_folders
 from orginsight.errors import LakeError
 from orginsight.outputs.charts import services as charts
-from orginsight.outputs.report.model import PostureReview, Section
+from orginsight.outputs.report.model import PostureReview, Section, declared
 from orginsight.sources.accounts import account_names
 
 EXPOSURES = {
@@ -330,123 +330,72 @@ def _trustedadvisor(review: PostureReview, times: pd.DatetimeIndex) -> list[str]
 # ----------------------------------------------------------------------------- building a section
 
 
+CHART_FRAMES: dict[str, str] = {
+    "config_noncompliant": "config_noncompliant_by_rule",
+    "inspector_open": "inspector_open_by_ou",
+    "inspector_time_to_fix": "inspector_fixed",
+    "inspector_unscanned": "inspector_unscanned",
+    "accessanalyzer_external": "accessanalyzer_external",
+    "macie_sensitive_buckets": "macie_exposure_trend",
+    "ssm_patch_compliance": "ssm_patch_trend",
+    "ssm_unmanaged": "ssm_unmanaged_trend",
+    "trustedadvisor_checks": "trustedadvisor_checks",
+}
+"""Each service figure (a field of ``ReviewFigures``, drawn by the chart of the same name in
+``outputs.charts.services``) and the frame of ``review.frames`` it draws."""
+
+
 @dataclass(frozen=True)
 class OverSnapshots:
     """A section's build over one collector's snapshots: what every such section does around its own part.
 
     ``changes`` fills the review's frames and numbers from the period's snapshots and returns its "what
     changed" lines; around it, a collector without a snapshot in the period becomes one note, the lines
-    are capped (``MAX_CHANGES``), and each figure is drawn from the frame it names, when that frame has
-    rows, by the chart of the same name in ``outputs.charts.services``.
+    are capped (``MAX_CHANGES``), and each figure is drawn from its frame (``CHART_FRAMES``), when that
+    frame has rows, by the chart of the same name in ``outputs.charts.services``.
     """
 
     collector: str
     changes: Callable[[PostureReview, pd.DatetimeIndex], list[str]]
-    figures: tuple[tuple[str, str], ...]
-    """(figure, the frame of ``review.frames`` it draws), in the order drawn."""
+    figures: tuple[str, ...]
+    """Figures (keys of ``CHART_FRAMES``), in the order drawn."""
+
+    def __post_init__(self) -> None:
+        if unknown := set(self.figures) - set(CHART_FRAMES):
+            raise ValueError(f"{self.collector}: no frame to draw {sorted(unknown)} from (CHART_FRAMES)")
 
     def __call__(self, review: PostureReview) -> None:
         times = _snapshots_or_note(review, self.collector)
         if times is None:
             return
         _add_changes(review, self.changes(review, times))
-        for figure, frame in self.figures:
-            if len(review.frames[frame]):
-                setattr(review.figures, figure, getattr(charts, figure)(review.frames[frame]))
+        for figure in self.figures:
+            frame = review.frames[CHART_FRAMES[figure]]
+            if len(frame):
+                setattr(review.figures, figure, getattr(charts, figure)(frame))
 
 
-def snapshot_section(
-    name: str,
-    build: OverSnapshots,
-    title: str,
-    tables: tuple[tuple[str, str], ...],
-    numbers: tuple[tuple[str, str, str], ...],
-) -> Section:
+def snapshot_section(name: str, build: OverSnapshots) -> Section:
     """The report's ``Section`` of a build over snapshots: the figures it draws are the ones it builds."""
-    figures = tuple(figure for figure, _ in build.figures)
-    return Section(name, build, title, figures=figures, tables=tables, numbers=numbers)
+    return declared(name, build, figures=build.figures)
 
 
-CONFIG = snapshot_section(
-    "config",
-    OverSnapshots("config", _config, (("config_noncompliant", "config_noncompliant_by_rule"),)),
-    "Configuration compliance (Config)",
-    tables=(
-        ("config_rule_changes", "Non-compliant resources per rule: first and last snapshot"),
-        ("config_account_changes", "Non-compliant resources per account: first and last snapshot"),
-    ),
-    numbers=(("config_noncompliant_resources", "Config non-compliant resources", "{:d}"),),
-)
+CONFIG = snapshot_section("config", OverSnapshots("config", _config, ("config_noncompliant",)))
 INSPECTOR = snapshot_section(
     "inspector",
     OverSnapshots(
-        "inspector",
-        _inspector,
-        (
-            ("inspector_open", "inspector_open_by_ou"),
-            ("inspector_time_to_fix", "inspector_fixed"),
-            ("inspector_unscanned", "inspector_unscanned"),
-        ),
-    ),
-    "Vulnerabilities (Inspector)",
-    tables=(
-        ("inspector_open_by_account", "Open critical and high findings by account (latest snapshot)"),
-        ("inspector_time_to_fix", "Time to fix by severity (days)"),
-        ("inspector_unscanned_resources", "Resources Inspector does not scan (latest snapshot)"),
-    ),
-    numbers=(
-        ("inspector_critical_open", "Open critical vulnerabilities", "{:d}"),
-        ("inspector_median_days_to_fix", "Median days to fix", "{:.1f}"),
+        "inspector", _inspector, ("inspector_open", "inspector_time_to_fix", "inspector_unscanned")
     ),
 )
 ACCESSANALYZER = snapshot_section(
-    "access analyzer",
-    OverSnapshots(
-        "accessanalyzer", _accessanalyzer, (("accessanalyzer_external", "accessanalyzer_external"),)
-    ),
-    "External access (IAM Access Analyzer)",
-    tables=(
-        ("accessanalyzer_shared_now", "Resources shared outside the organization (latest snapshot)"),
-        ("accessanalyzer_changes", "What started or stopped being shared outside"),
-    ),
-    numbers=(("accessanalyzer_shared_resources", "Resources shared outside the organization", "{:d}"),),
+    "access analyzer", OverSnapshots("accessanalyzer", _accessanalyzer, ("accessanalyzer_external",))
 )
-MACIE = snapshot_section(
-    "macie",
-    OverSnapshots("macie", _macie, (("macie_sensitive_buckets", "macie_exposure_trend"),)),
-    "Sensitive data (Macie)",
-    tables=(
-        (
-            "macie_exposed_buckets",
-            "Buckets with sensitive data that are unencrypted, public or shared outside",
-        ),
-    ),
-    numbers=(("macie_exposed_sensitive_buckets", "Exposed buckets with sensitive data", "{:d}"),),
-)
+MACIE = snapshot_section("macie", OverSnapshots("macie", _macie, ("macie_sensitive_buckets",)))
 SSM = snapshot_section(
-    "systems manager",
-    OverSnapshots(
-        "ssm",
-        _ssm,
-        (("ssm_patch_compliance", "ssm_patch_trend"), ("ssm_unmanaged", "ssm_unmanaged_trend")),
-    ),
-    "Patching (Systems Manager)",
-    tables=(
-        ("ssm_patch_by_account", "Patch compliance by account (latest snapshot)"),
-        ("ssm_unmanaged_instances", "Running EC2 instances not managed (latest snapshot)"),
-    ),
-    numbers=(
-        ("ssm_noncompliant_nodes", "Nodes not patch-compliant", "{:d}"),
-        ("ssm_unmanaged_instances", "Unmanaged EC2 instances", "{:d}"),
-        ("ssm_max_days_since_patch", "Most days since a node's last patch", "{:.0f}"),
-    ),
+    "systems manager", OverSnapshots("ssm", _ssm, ("ssm_patch_compliance", "ssm_unmanaged"))
 )
 TRUSTEDADVISOR = snapshot_section(
-    "trusted advisor",
-    OverSnapshots("trustedadvisor", _trustedadvisor, (("trustedadvisor_checks", "trustedadvisor_checks"),)),
-    "Security checks (Trusted Advisor)",
-    tables=(("trustedadvisor_flagged", "Security checks in error or warning (latest snapshot)"),),
-    numbers=(("trustedadvisor_error_checks", "Trusted Advisor checks in error", "{:d}"),),
+    "trusted advisor", OverSnapshots("trustedadvisor", _trustedadvisor, ("trustedadvisor_checks",))
 )
 SECTIONS: tuple[Section, ...] = (CONFIG, INSPECTOR, ACCESSANALYZER, MACIE, SSM, TRUSTEDADVISOR)
 """The six sections in report order: what is found, then what is exposed, then hygiene."""

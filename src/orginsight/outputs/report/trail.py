@@ -12,7 +12,7 @@ import pandas as pd
 from orginsight.analytics.posture.trail import FAIL, PASS, UNKNOWN, trail_checks
 from orginsight.collectors.cloudtrail import CLOUDTRAIL, cloudtrail_frames
 from orginsight.collectors.snapshots import read_snapshots, snapshot_folders
-from orginsight.outputs.report.model import PostureReview, Section
+from orginsight.outputs.report.model import PostureReview, declared
 
 COLLECTOR = CLOUDTRAIL.name
 
@@ -44,14 +44,4 @@ def _trail(review: PostureReview) -> None:
         review.changes.append(f"{trail}: {c['check']} failed: {c['reason']}.")
 
 
-TRAIL = Section(
-    "organization trail",
-    _trail,
-    "Organization trail",
-    tables=(("trail_checks", "Trail posture: each check, its status and why"),),
-    numbers=(
-        ("trail_checks_pass", "Trail checks passed", "{:d}"),
-        ("trail_checks_fail", "Trail checks failed", "{:d}"),
-        ("trail_checks_unknown", "Trail checks unknown", "{:d}"),
-    ),
-)
+TRAIL = declared("organization trail", _trail)

@@ -143,6 +143,21 @@ def read_finding(finding: Any) -> tuple[dict[str, Any], list[str]]:
     return row, notes
 
 
+def raw_field(raw: Any, *path: str) -> Any:
+    """The field at ``path`` (camelCase names) of a finding's ``raw`` JSON text, or None when ``raw`` is
+    missing or not JSON or lacks the path. Each name is also tried in PascalCase: ``raw`` keeps a finding
+    as its source wrote it, and the API (camelCase) and exports in ASFF (PascalCase) spell keys differently."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    for name in path:
+        doc = (doc.get(name) or doc.get(name[:1].upper() + name[1:])) if isinstance(doc, dict) else None
+    return doc
+
+
 READ_ERRORS = (FindingError, KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 """What reading one finding of an unexpected shape raises; caught per finding, never per page."""
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ from orginsight.sources.lake_import.records import (
 )
 from orginsight.sources.lake_import.report import ImportReport, LakeRepair, _json_type, _shown, _shown_value
 from orginsight.sources.layout import cloudtrail_key, insight_key, is_org_id, path_inside
+from orginsight.sources.network import placement as network_placement
 
 DEFAULT_ORG_ID = "o-localimport"
 """Org id used when neither the caller nor the lake names one (the layout needs one)."""
@@ -92,6 +94,12 @@ def parse_byte_size(text: str) -> int:
     return int(m[1]) * 1024 ** " kmgt".index(m[2].lower() or " ")
 
 
+def _raised(error: Exception) -> Iterator[str]:
+    """The rest of a member whose reading already failed: the same error, where the parser meets it."""
+    raise error
+    yield ""
+
+
 @dataclass
 class _MemberState:
     """What one input member gathered for the notes and for its records without time."""
@@ -121,7 +129,17 @@ class _Importer:
         state = _MemberState()
         count = 0
         broken: str | None = None
-        text = _Text(_text_chunks(stream, self.cap))
+        chunks = _text_chunks(stream, self.cap)
+        head, error = network_placement.first_line_of(chunks)
+        kind = network_placement.kind_of(head)
+        if kind is not None and error is None:  # flow logs or resolver logs: placed by sources/network
+            try:
+                return network_placement.place(
+                    self.root, name, itertools.chain([head], chunks), kind, self.report
+                )
+            except _MemberError as e:
+                return self.report.fail(name, str(e))
+        text = _Text(itertools.chain([head], _raised(error) if error else chunks))
 
         def bad_line(line: int, why: str) -> None:
             self.report.fail(name, f"line {line} is not JSON ({why}); skipped to the next line")

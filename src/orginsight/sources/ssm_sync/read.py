@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from orginsight.sources.file_verdicts import VerdictCache, open_unlinked, split_checked
 from orginsight.sources.layout import is_account_id, is_region, path_inside
 from orginsight.sources.ssm_sync.inventory import (
     PARTITION_COLUMNS,
@@ -173,20 +174,11 @@ def parse_items(data: bytes) -> list[dict[str, Any]]:
     return items
 
 
-class SyncChecks:
+class SyncChecks(VerdictCache[SyncFile, str | None]):
     """Each file's verdict (None, or why it cannot be read), kept while its size and mtime stay the same."""
 
     def __init__(self) -> None:
-        self._verdicts: dict[str, tuple[int, int, str | None]] = {}
-
-    def error(self, f: SyncFile) -> str | None:
-        """Why ``f`` cannot be read, or None: read and parsed only when new or changed."""
-        known = self._verdicts.get(f.path)
-        if known is not None and known[:2] == (f.size, f.mtime_ns):
-            return known[2]
-        verdict = _file_error(f)
-        self._verdicts[f.path] = (f.size, f.mtime_ns, verdict)
-        return verdict
+        super().__init__(_file_error)
 
 
 def _file_error(f: SyncFile) -> str | None:
@@ -200,8 +192,7 @@ def _file_error(f: SyncFile) -> str | None:
 
 
 def _read(path: str) -> bytes:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as fh:
+    with open_unlinked(path) as fh:
         return fh.read(MAX_FILE_BYTES + 1)
 
 
@@ -213,13 +204,8 @@ def good_files(
     errors = list(found.errors)
     good: dict[str, list[SyncFile]] = {}
     for type_name, files in found.files.items():
-        good[type_name] = []
-        for f in files:
-            reason = checks.error(f)
-            if reason is None:
-                good[type_name].append(f)
-            else:
-                errors.append({"file": f.path, "error": reason})
+        good[type_name], bad = split_checked(files, checks.verdict)
+        errors += bad
     return good, sorted(errors, key=lambda e: e["file"])
 
 
