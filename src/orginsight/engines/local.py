@@ -6,7 +6,7 @@ the lake (``connection``); ``cloudtrail_insights`` likewise over ``CloudTrail-In
 a bad file is reported and left out, and every good file is still read.
 
 Closed partitions can also be read from an opt-in Parquet copy
-(``compact``, see ``parquet_cache``): each partition whose copy still matches its
+(``compact``, written by ``compaction``, read through ``parquet_cache``): each partition whose copy still matches its
 files is read from Parquet, every other file from JSON, and the two united by name.
 
 Conditions on the partition columns alone are decided once per partition, before reading,
@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 import warnings
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -37,7 +36,7 @@ from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
-from orginsight.engines import parameters, parquet_cache, pruning, translate, window_memory
+from orginsight.engines import compaction, parameters, parquet_cache, pruning, translate, window_memory
 from orginsight.engines.base import DataRange, Engine, QueryStats
 from orginsight.engines.connection import ensure_one_select, locked_connection, readable_dirs
 from orginsight.engines.filechecks import FileChecks, check_batch, check_files
@@ -51,10 +50,6 @@ from orginsight.sources import ssm_sync
 from orginsight.sources.insights import InsightChecks
 from orginsight.sources.layout import CloudTrailFile, CloudTrailFolder, iter_cloudtrail_folders
 from orginsight.timerange import parse_time, utc_now
-
-COMPACT_WORKERS = 2
-"""Partitions compacted at a time. One DuckDB query on a 24-file partition leaves a core idle a third of
-the time; two at once took 30 ms a partition instead of 42 ms on this 2-core machine (2026-11-28)."""
 
 
 class LocalOptions(TypedDict, total=False):
@@ -396,139 +391,9 @@ class LocalEngine(Engine):
         return sql, params or None
 
     def compact(self, pf: pruning.PartitionFilter | None = None, progress: bool = True) -> dict[str, Any]:
-        """Write each closed partition the filter allows to the Parquet cache, unless its copy is up to date.
-
-        Closed means CloudTrail is done delivering the day (``parquet_cache.is_closed``);
-        newer partitions stay JSON. Unreadable files stay left out, and are listed in
-        the result and in each partition's manifest, as queries report them.
-
-        Up to date is decided file by file, never on the folders alone, so ``compact``
-        is also what sees a file rewritten in place; an up-to-date partition whose
-        manifest lacks its current folders gets them recorded (``restamped``).
-        """
-        started = time.perf_counter()
-        self.cache.ensure_writable()
-        folders = self.folders(pf)
-        files = [f for d in folders for f in d.files()]
-        good, bad = self.check(files)
-        now = utc_now()
-        groups = parquet_cache.group_by_partition(good)
-        folder_groups = parquet_cache.group_folders(folders)
-        closed = sorted(k for k in groups if parquet_cache.is_closed(k.day, now))
-        bad_by_key = self._bad_by_partition(files, bad)
-        todo: list[tuple] = []
-        restamped, failed = 0, []
-        for key in closed:
-            prints = parquet_cache.fingerprint(groups[key], self.checks, self.root)
-            stamps = parquet_cache.folder_stamps(folder_groups[key], self.root)
-            bad_here = bad_by_key.get(key, ())
-            m = self.cache.manifest(key)
-            if m is None or not self.cache.is_fresh(key, m, prints):
-                todo.append((key, groups[key], prints, bad_here, stamps))
-            elif m.folders != stamps or m.bad_files != bad_here:
-                # Up to date file by file, but its folders changed (a copied lake, a stray or bad file) or were
-                # never recorded (an older manifest): record them, so the quick check serves it again.
-                try:
-                    self.cache.restamp(key, m, stamps, bad_here)
-                    restamped += 1
-                except OSError as e:
-                    failed.append({"partition": key.label, "error": f"manifest not updated: {e}"})
-        result: dict[str, Any] = {
-            "cache_dir": str(self.cache.dir),
-            "written": 0,
-            "up_to_date": len(closed) - len(todo),
-            "open": len(groups) - len(closed),
-            "files": 0,
-            "rows": 0,
-            "gzip_bytes": 0,
-            "parquet_bytes": 0,
-            "failed": failed,
-            "bad_files": bad,
-            "restamped": restamped,
-        }
-        for key, m in self._write_partitions(todo, now, progress, done=result["up_to_date"]):
-            if isinstance(m, Exception):  # a DuckDB or disk error on one partition: report it and carry on
-                result["failed"].append({"partition": key.label, "error": str(m).split("\n")[0]})
-                continue
-            result["written"] += 1
-            result["files"] += len(groups[key])
-            result["rows"] += m.rows
-            result["gzip_bytes"] += sum(f.size for f in groups[key])
-            result["parquet_bytes"] += m.parquet_size
-        result["elapsed_s"] = round(time.perf_counter() - started, 3)
-        return result
-
-    def _bad_by_partition(
-        self, files: list[CloudTrailFile], bad: list[dict[str, str]]
-    ) -> dict[parquet_cache.PartitionKey, tuple[tuple[str, int, int, str], ...]]:
-        """The unreadable files of each partition, as manifests record them."""
-        by_path = {f.path: f for f in files}
-        out: dict[parquet_cache.PartitionKey, list[tuple[str, int, int, str]]] = {}
-        for b in bad:
-            f = by_path[b["file"]]
-            entry = (
-                parquet_cache.relative_path(f.path, self.root),
-                f.size,
-                self.checks[f.path].mtime_ns,
-                b["error"],
-            )
-            out.setdefault(parquet_cache.partition_of(f), []).append(entry)
-        return {k: tuple(sorted(v)) for k, v in out.items()}
-
-    def _write_partitions(
-        self, todo: list[tuple], now: datetime, progress: bool, done: int = 0
-    ) -> Iterator[tuple[parquet_cache.PartitionKey, parquet_cache.Manifest | Exception]]:
-        """Write partitions ``COMPACT_WORKERS`` at a time, each on its own DuckDB cursor; yield each as it ends."""
-        from concurrent.futures import ThreadPoolExecutor, as_completed
-
-        from tqdm.auto import tqdm
-
-        cursors: list[Any] = []
-        local = threading.local()
-
-        def write(
-            key: parquet_cache.PartitionKey, files: list[CloudTrailFile], prints: Any, bad: Any, stamps: Any
-        ) -> Any:
-            if not hasattr(local, "con"):
-                local.con = self.con.cursor()
-                cursors.append(local.con)
-            try:
-                return key, self._write_partition(local.con, key, files, prints, bad, now, stamps)
-            except Exception as e:
-                return key, e
-
-        try:
-            with ThreadPoolExecutor(COMPACT_WORKERS) as pool:
-                futures = [pool.submit(write, *job) for job in todo]
-                bar = tqdm(
-                    as_completed(futures),
-                    total=done + len(todo),
-                    initial=done,
-                    desc="compacting",
-                    unit="partition",
-                    disable=not progress,
-                )
-                for future in bar:
-                    yield future.result()
-        finally:
-            for con in cursors:
-                con.close()
-
-    def _write_partition(
-        self,
-        con: Any,
-        key: parquet_cache.PartitionKey,
-        files: list[CloudTrailFile],
-        prints: tuple[parquet_cache.FileFingerprint, ...],
-        bad: tuple[tuple[str, int, int, str], ...],
-        now: datetime,
-        stamps: tuple[parquet_cache.FolderStamp, ...] | None = None,
-    ) -> parquet_cache.Manifest:
-        """One partition's files, every column exactly as a query's JSON scan gives them, into the cache."""
-        limit = object_size_limit([self.checks[f.path].json_bytes for f in files])
-        relation = con.sql(scan_sql(None, True, limit), params={"files": [f.path for f in files]})
-        rows = sum(self.checks[f.path].records or 0 for f in files)
-        return self.cache.write_partition(key, relation, prints, bad, rows, now, stamps)
+        """Write each closed partition the filter allows to the Parquet cache, unless its copy is up to date
+        (``engines.compaction``)."""
+        return compaction.compact(self, pf, progress)
 
 
 @dataclass(frozen=True)
